@@ -1,0 +1,55 @@
+#include "common.h"
+
+#include <iostream>
+#include <map>
+
+#include "libtrust/core/error.h"
+
+namespace sigil::cli {
+
+int run(const std::string& program, const std::string& description, int argc, char** argv,
+        const std::function<void(Program&)>& setup) {
+  CLI::App app{description, program};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(program + " " SIGIL_VERSION));
+  Action action;
+  Program prog{app, action};
+  try {
+    setup(prog);
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const trust::Error& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return trust::exit_code_for(e.code());
+  }
+  if (!action) return kExitUsage;
+  try {
+    return action();
+  } catch (const trust::Error& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return trust::exit_code_for(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << program << ": error: out of memory\n";
+    return kExitError;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: internal: " << e.what() << "\n";
+    return kExitError;
+  }
+}
+
+void add_output_option(CLI::App& cmd, OutputFormat& out) {
+  static const std::map<std::string, OutputFormat> kFormats{{"text", OutputFormat::kText},
+                                                            {"json", OutputFormat::kJson}};
+  cmd.add_option("-o,--output", out, "Output format: text (stderr) or json (stdout)")
+      ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case));
+}
+
+}  // namespace sigil::cli

@@ -1,0 +1,36 @@
+#pragma once
+// Shared command-line plumbing: one place that maps errors to exit codes and prints them.
+// Commands parse options, call one libtrust function, print, and return.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace sigil::cli {
+
+// Exit codes (DESIGN.md): 0 ok/verified, 1 verification failed or denied, 2 usage, 3 input/I-O/registry.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVerifyFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitError = 3;
+
+// A command's body: runs after parsing, returns the exit code. Throws trust::Error on failure.
+using Action = std::function<int()>;
+
+// The program: registers subcommands that store their Action into `action`.
+struct Program {
+  CLI::App& app;
+  Action& action;
+};
+
+// Parses argv, runs the chosen action, maps every error to its documented exit code and prints
+// one line "<program>: error: <message>" on stderr.
+int run(const std::string& program, const std::string& description, int argc, char** argv,
+        const std::function<void(Program&)>& setup);
+
+// Output format shared by commands with --output.
+enum class OutputFormat { kText, kJson };
+void add_output_option(CLI::App& cmd, OutputFormat& out);
+
+}  // namespace sigil::cli

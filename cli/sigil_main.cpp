@@ -1,0 +1,11 @@
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  return sigil::cli::run("sigil", "sigil: sign and verify container images and their provenance",
+                         argc, argv, [](sigil::cli::Program& prog) {
+                           sigil::cli::register_key_commands(prog);
+                           sigil::cli::register_sign_commands(prog);
+                           sigil::cli::register_verify_commands(prog);
+                           sigil::cli::register_inspect_commands(prog);
+                         });
+}

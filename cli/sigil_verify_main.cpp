@@ -1,0 +1,10 @@
+// sigil-verify: verification only, no private-key code. What nodes install.
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  return sigil::cli::run("sigil-verify", "sigil-verify: verify container image signatures", argc,
+                         argv, [](sigil::cli::Program& prog) {
+                           sigil::cli::register_verify_commands(prog);
+                           sigil::cli::register_inspect_commands(prog);
+                         });
+}

@@ -1,0 +1,132 @@
+#include "core/json_util.h"
+
+#include <set>
+#include <vector>
+
+namespace trust::detail {
+
+Json parse_json(std::string_view text, std::string_view what, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    throw LimitError(std::string(what) + ": " + std::to_string(text.size()) +
+                     " bytes is over the limit of " + std::to_string(max_bytes) + " bytes");
+  }
+  int depth = 0;
+  bool too_deep = false;
+  bool duplicate = false;
+  std::string duplicate_key;
+  // One set of keys per open object, to reject duplicate keys (a classic parser-differential trap).
+  std::vector<std::set<std::string>> keys;
+  auto cb = [&](int d, Json::parse_event_t ev, Json& parsed) {
+    (void)d;
+    switch (ev) {
+      case Json::parse_event_t::object_start:
+        keys.emplace_back();
+        [[fallthrough]];
+      case Json::parse_event_t::array_start:
+        if (++depth > limits::kMaxJsonDepth) too_deep = true;
+        break;
+      case Json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        --depth;
+        break;
+      case Json::parse_event_t::array_end:
+        --depth;
+        break;
+      case Json::parse_event_t::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
+          duplicate = true;
+          duplicate_key = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
+    }
+    return !too_deep && !duplicate;
+  };
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
+  } catch (const Json::exception& e) {
+    if (too_deep) {
+      throw LimitError(std::string(what) + ": JSON nesting deeper than " +
+                       std::to_string(limits::kMaxJsonDepth));
+    }
+    if (duplicate) {
+      throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) +
+                       "'");
+    }
+    std::string msg = e.what();
+    // nlohmann messages start with "[json.exception.parse_error.101] "; keep the useful part.
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    throw InputError(std::string(what) + ": malformed JSON: " + msg);
+  }
+  if (too_deep) {
+    throw LimitError(std::string(what) + ": JSON nesting deeper than " +
+                     std::to_string(limits::kMaxJsonDepth));
+  }
+  if (duplicate) {
+    throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) + "'");
+  }
+  return j;
+}
+
+const Json& require_field(const Json& obj, std::string_view key, std::string_view what) {
+  if (!obj.is_object()) throw InputError(std::string(what) + ": expected a JSON object");
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    throw InputError(std::string(what) + ": missing field '" + std::string(key) + "'");
+  }
+  return *it;
+}
+
+std::string require_string(const Json& obj, std::string_view key, std::string_view what) {
+  const auto& v = require_field(obj, key, what);
+  if (!v.is_string()) {
+    throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be a string");
+  }
+  return v.get<std::string>();
+}
+
+std::optional<std::string> optional_string(const Json& obj, std::string_view key,
+                                           std::string_view what) {
+  if (!obj.is_object()) throw InputError(std::string(what) + ": expected a JSON object");
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be a string");
+  }
+  return it->get<std::string>();
+}
+
+std::int64_t require_int(const Json& obj, std::string_view key, std::string_view what) {
+  const auto& v = require_field(obj, key, what);
+  if (!v.is_number_integer()) {
+    throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be an integer");
+  }
+  return v.get<std::int64_t>();
+}
+
+const Json& require_object(const Json& obj, std::string_view key, std::string_view what) {
+  const auto& v = require_field(obj, key, what);
+  if (!v.is_object()) {
+    throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be an object");
+  }
+  return v;
+}
+
+const Json& require_array(const Json& obj, std::string_view key, std::string_view what) {
+  const auto& v = require_field(obj, key, what);
+  if (!v.is_array()) {
+    throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be an array");
+  }
+  return v;
+}
+
+std::string dump_compact(const OrderedJson& j) {
+  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::strict);
+}
+std::string dump_compact(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::strict);
+}
+
+}  // namespace trust::detail

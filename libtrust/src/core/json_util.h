@@ -1,0 +1,44 @@
+#pragma once
+// Private: strict JSON reading over nlohmann::json with the named caps (size, nesting depth).
+// nlohmann never appears in public headers; its exceptions are translated here.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "libtrust/core/bytes.h"
+#include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
+
+namespace trust::detail {
+
+using Json = nlohmann::json;
+// Keeps object keys in insertion order, for writing JSON whose byte layout we control.
+using OrderedJson = nlohmann::ordered_json;
+
+// Parses `text` (at most `max_bytes`, nesting at most limits::kMaxJsonDepth). Rejects duplicate
+// object keys. Throws LimitError or InputError naming `what`.
+Json parse_json(std::string_view text, std::string_view what,
+                std::size_t max_bytes = limits::kMaxManifestBytes);
+inline Json parse_json(ByteView bytes, std::string_view what,
+                       std::size_t max_bytes = limits::kMaxManifestBytes) {
+  return parse_json(as_string_view(bytes), what, max_bytes);
+}
+
+// Typed field access with errors naming `what` and the field.
+const Json& require_field(const Json& obj, std::string_view key, std::string_view what);
+std::string require_string(const Json& obj, std::string_view key, std::string_view what);
+std::optional<std::string> optional_string(const Json& obj, std::string_view key,
+                                           std::string_view what);
+std::int64_t require_int(const Json& obj, std::string_view key, std::string_view what);
+const Json& require_object(const Json& obj, std::string_view key, std::string_view what);
+const Json& require_array(const Json& obj, std::string_view key, std::string_view what);
+
+// Serialises compactly (no spaces), as Go's encoding/json does for the formats we write.
+std::string dump_compact(const OrderedJson& j);
+std::string dump_compact(const Json& j);
+
+}  // namespace trust::detail
