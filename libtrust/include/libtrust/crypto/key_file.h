@@ -1,0 +1,50 @@
+#pragma once
+// cosign-compatible key files.
+// Private: PEM whose body is base64 of
+//   {"kdf":{"name":"scrypt","params":{"N":…,"r":8,"p":1},"salt":b64(32)},
+//    "cipher":{"name":"nacl/secretbox","nonce":b64(24)},"ciphertext":b64}
+// scrypt(password, salt, N, r=8, p=1) -> 32-byte key for XSalsa20-Poly1305 over the PKCS#8 DER.
+// Public: PEM "PUBLIC KEY" (SPKI).
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "libtrust/core/secret.h"
+#include "libtrust/crypto/keys.h"
+#include "libtrust/export.h"
+
+namespace trust {
+
+inline constexpr std::string_view kPemCosignPrivateKey = "ENCRYPTED COSIGN PRIVATE KEY";
+inline constexpr std::string_view kPemSigstorePrivateKey = "ENCRYPTED SIGSTORE PRIVATE KEY";
+inline constexpr std::string_view kPemPublicKey = "PUBLIC KEY";
+
+enum class KdfProfile {
+  kCosign,    // N=32768, PEM "ENCRYPTED COSIGN PRIVATE KEY": what containers/image 5.23 accepts (default)
+  kStandard,  // N=65536, PEM "ENCRYPTED SIGSTORE PRIVATE KEY": the cosign 2.x form
+};
+
+// Encrypts a private key into cosign's PEM format.
+TRUST_API std::string encrypt_private_key_pem(const PrivateKey& key, const SecretBytes& password,
+                                              KdfProfile profile = KdfProfile::kCosign);
+
+// Decrypts either PEM type. Unknown PEM types, malformed bodies and scrypt parameters outside
+// N ∈ {32768, 65536, 131072}, r=8, p=1 are refused before any scrypt work (InputError /
+// UnsupportedError). A wrong password is BadPasswordError. `what` names the input (file path).
+TRUST_API PrivateKey decrypt_private_key_pem(std::string_view pem, const SecretBytes& password,
+                                             std::string_view what);
+
+// True if `pem` is one of the two encrypted cosign PEM types.
+TRUST_API bool is_encrypted_private_key_pem(std::string_view pem);
+
+// Imports an unencrypted private key: PEM "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" (SEC1) or
+// "RSA PRIVATE KEY" (PKCS#1). Keys of unsupported types or sizes are UnsupportedError.
+TRUST_API PrivateKey import_private_key_pem(std::string_view pem, std::string_view what);
+
+// File helpers (capped reads, PEM parsing, errors naming the path).
+TRUST_API PublicKey load_public_key_file(const std::filesystem::path& path);
+TRUST_API PrivateKey load_private_key_file(const std::filesystem::path& path,
+                                           const SecretBytes& password);
+
+}  // namespace trust

@@ -1,0 +1,72 @@
+#pragma once
+// One interface over every place images live: an OCI image layout, a `docker save` archive, and
+// (later) a registry. Signing and verifying code sees only ImageSource / ImageStore.
+// Every byte handed out has been checked against the digest it was asked for.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libtrust/core/bytes.h"
+#include "libtrust/core/digest.h"
+#include "libtrust/core/reference.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/manifest.h"
+
+namespace trust::oci {
+
+class TRUST_API ImageSource {
+ public:
+  virtual ~ImageSource();
+
+  // "oci:/path/to/layout", "docker-archive:/x.tar": names this source in messages.
+  virtual std::string describe() const = 0;
+
+  // Resolves what `ref` names (its tag, its digest, or the only image when neither is given) to
+  // the descriptor of a manifest or index. Called once per command; everything after works on
+  // the returned digest. Throws NotFoundError naming the tag.
+  virtual Descriptor resolve(const Reference& ref) = 0;
+
+  // Looks up a tag (for attachments such as "sha256-<hex>.sig"); nullopt when absent.
+  virtual std::optional<Descriptor> find_tag(std::string_view tag) = 0;
+
+  // The manifest or index bytes for `desc`, checked against desc.digest and desc.size, at most
+  // limits::kMaxManifestBytes. Throws NotFoundError, DigestMismatchError, LimitError.
+  virtual Bytes fetch_manifest(const Descriptor& desc) = 0;
+
+  // A whole blob in memory, at most `max_bytes` (checked from desc.size before reading), checked
+  // against desc.digest.
+  virtual Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) = 0;
+
+  // Streams a blob in chunks to `sink` in constant memory, hashing as it goes. Throws
+  // DigestMismatchError at the end if the bytes did not match: a sink must not act on content
+  // until this returns.
+  virtual void stream_blob(const Descriptor& desc,
+                           const std::function<void(ByteView)>& sink) = 0;
+
+  // Whether two blobs may be read concurrently (parallel layer hashing).
+  virtual bool supports_parallel_reads() const { return true; }
+};
+
+// A source that can also be written (OCI layout now; registry later).
+class TRUST_API ImageStore : public ImageSource {
+ public:
+  // Stores a blob under its digest (verified), idempotent.
+  virtual void put_blob(ByteView data, const Digest& digest) = 0;
+  // Stores a manifest or index (as a blob in a layout) and returns its descriptor.
+  virtual Descriptor put_manifest(ByteView bytes, std::string_view media_type) = 0;
+  // Points `tag` at `desc`, replacing what it pointed to before (atomically).
+  virtual void set_tag(std::string_view tag, const Descriptor& desc) = 0;
+};
+
+// Opens the source a reference names: oci: → OCI layout, docker-archive: → archive.
+// Registry references throw UnsupportedError until the registry client exists.
+TRUST_API std::unique_ptr<ImageSource> open_image_source(const Reference& ref);
+// Opens a writable store (oci: only for now); throws UnsupportedError for read-only kinds.
+TRUST_API std::unique_ptr<ImageStore> open_image_store(const Reference& ref);
+
+}  // namespace trust::oci

@@ -1,0 +1,44 @@
+#pragma once
+// What `sigil digest` reports, and the "every blob of the image matches its digest" check that
+// verification runs: walks a manifest (or an index and each of its manifests), hashes the config
+// and every layer as it streams (layers in parallel), and computes each layer's diffID through
+// gzip or zstd decompression in constant memory.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libtrust/core/digest.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/image_source.h"
+
+namespace trust::oci {
+
+struct LayerReport {
+  Descriptor descriptor;
+  Digest diff_id;               // sha256 of the uncompressed tar
+  std::uint64_t uncompressed_size = 0;
+  bool diff_id_matches_config = true;  // false if the config lists another diffID at this index
+};
+
+struct ImageReport {
+  Descriptor manifest;  // digest, size, media type of the manifest (or index)
+  std::optional<Platform> platform;
+  std::optional<Descriptor> config;          // absent for an index
+  std::vector<LayerReport> layers;           // absent for an index
+  std::vector<ImageReport> children;         // an index's manifests
+};
+
+struct InspectOptions {
+  unsigned threads = 0;           // 0: one per core (at most the layer count)
+  bool compute_diff_ids = true;   // decompress layers to get diffIDs
+  bool recurse_index = true;      // report every manifest of an index
+  void validate() const;
+};
+
+// Throws DigestMismatchError / NotFoundError / LimitError naming the blob and the source.
+TRUST_API ImageReport inspect_image(ImageSource& source, const Descriptor& manifest,
+                                    const InspectOptions& options = {});
+
+}  // namespace trust::oci
