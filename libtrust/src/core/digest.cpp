@@ -15,6 +15,10 @@ std::string_view to_string(DigestAlgorithm alg) {
 
 std::size_t digest_size(DigestAlgorithm alg) { return alg == DigestAlgorithm::kSha256 ? 32 : 64; }
 
+Digest::Digest()
+    : alg_(DigestAlgorithm::kSha256),
+      hex_("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") {}
+
 Digest Digest::parse(std::string_view text, std::string_view what) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos) {

@@ -19,6 +19,9 @@ TRUST_API std::size_t digest_size(DigestAlgorithm alg);  // in bytes
 
 class TRUST_API Digest {
  public:
+  // The digest of empty content (sha256:e3b0…). Exists so that aggregates holding a Digest can be
+  // default-constructed; it is a real, valid digest, never an "unset" marker.
+  Digest();
   // Parses "alg:hex"; throws InputError naming `what` on anything but a canonical digest.
   static Digest parse(std::string_view text, std::string_view what = "digest");
   static Digest from_raw(DigestAlgorithm alg, ByteView raw);
