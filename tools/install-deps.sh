@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tools/install-deps.sh: install every Debian 12 package sigil needs to build, test and benchmark.
+#
+# Idempotent and quick when nothing is missing: each package is checked with dpkg-query first, and
+# apt-get (update once, then install) runs only for the missing ones. Runs as root, or through sudo.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake make pkg-config clang-format
+  # libraries libtrust links
+  libssl-dev libsodium-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev zlib1g-dev
+  libzstd-dev libarchive-dev
+  # tests: Catch2, a real registry (distribution 2.8), htpasswd, openssl for CA/cert fixtures
+  catch2 docker-registry apache2-utils openssl
+  # benchmarks: side-by-side timing, peak RSS (/usr/bin/time -f %M), layout generator
+  hyperfine time python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed" >&2
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: missing packages (${missing[*]}) and not root, and sudo is not available" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2
