@@ -5,8 +5,8 @@
 
 namespace sigil::cli {
 
-void register_key_commands(Program& prog);      // keys/: sigil key generate|public|import|fingerprint
-void register_sign_commands(Program& prog);     // sign/: sigil sign
+void register_key_commands(Program& prog);   // keys/: sigil key generate|public|import|fingerprint
+void register_sign_commands(Program& prog);  // sign/: sigil sign
 void register_verify_commands(Program& prog);   // verify/: sigil verify
 void register_inspect_commands(Program& prog);  // verify/: sigil digest
 

@@ -52,4 +52,16 @@ void add_output_option(CLI::App& cmd, OutputFormat& out) {
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case));
 }
 
+std::map<std::string, std::string> parse_annotations(const std::vector<std::string>& entries) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : entries) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw trust::UsageError("annotation '" + e.substr(0, 100) + "' is not of the form key=value");
+    }
+    out[e.substr(0, eq)] = e.substr(eq + 1);
+  }
+  return out;
+}
+
 }  // namespace sigil::cli

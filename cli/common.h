@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace sigil::cli {
 
-// Exit codes (DESIGN.md): 0 ok/verified, 1 verification failed or denied, 2 usage, 3 input/I-O/registry.
+// Exit codes (DESIGN.md): 0 ok/verified, 1 verification failed or denied, 2 usage, 3
+// input/I-O/registry.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerifyFailed = 1;
 inline constexpr int kExitUsage = 2;
@@ -32,5 +35,8 @@ int run(const std::string& program, const std::string& description, int argc, ch
 // Output format shared by commands with --output.
 enum class OutputFormat { kText, kJson };
 void add_output_option(CLI::App& cmd, OutputFormat& out);
+
+// "-a k=v" options into a map; UsageError for an entry without '=' or with an empty key.
+std::map<std::string, std::string> parse_annotations(const std::vector<std::string>& entries);
 
 }  // namespace sigil::cli

@@ -1,7 +1,88 @@
+// sigil sign: cosign-style signatures attached to an image where it lives.
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
+#include "libtrust/core/error.h"
+#include "libtrust/core/reference.h"
+#include "libtrust/crypto/key_file.h"
+#include "libtrust/crypto/password.h"
+#include "libtrust/oci/image_source.h"
+#include "libtrust/sig/signer.h"
 
 namespace sigil::cli {
+namespace {
 
-void register_sign_commands(Program&) {}
+struct SignArgs {
+  std::string key;
+  std::vector<std::string> annotations;
+  bool recursive = false;
+  std::string identity;
+  std::string password_file;
+  std::string image;
+  OutputFormat output = OutputFormat::kText;
+};
+
+// The docker-reference written into the payload: cosign writes the bare repository. A layout has
+// no repository, so it is named by its absolute path unless --identity says otherwise.
+std::string default_identity(const trust::Reference& ref) {
+  if (ref.kind() == trust::ReferenceKind::kRegistry) return ref.repository_name();
+  return "oci:" + std::filesystem::absolute(ref.path()).lexically_normal().string();
+}
+
+int run_sign(const SignArgs& a) {
+  auto ref = trust::Reference::parse(a.image);
+  trust::sig::SignOptions options{
+      .docker_reference = a.identity.empty() ? default_identity(ref) : a.identity,
+      .annotations = parse_annotations(a.annotations),
+      .recursive = a.recursive};
+  options.validate();
+  auto store = trust::oci::open_image_store(ref);
+  auto image = store->resolve(ref);
+
+  trust::PasswordOptions pw;
+  if (!a.password_file.empty()) pw.password_file = a.password_file;
+  auto password = trust::read_password(pw);
+  auto key = trust::load_private_key_file(a.key, password);
+  password.clear();
+
+  auto signed_manifests = trust::sig::sign_image(*store, image, key, options);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : signed_manifests) {
+    if (a.output == OutputFormat::kJson) {
+      out.push_back({{"digest", s.digest.str()},
+                     {"signatureTag", s.signature_tag},
+                     {"appended", s.appended},
+                     {"keyId", key.public_key().key_id().str()}});
+    } else if (s.appended) {
+      std::cerr << "Signed " << s.digest.str() << " -> " << store->describe() << ":"
+                << s.signature_tag << "\n";
+    } else {
+      std::cerr << "Already signed " << s.digest.str() << " with this key and payload ("
+                << s.signature_tag << " unchanged)\n";
+    }
+  }
+  if (a.output == OutputFormat::kJson) std::cout << out.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_sign_commands(Program& prog) {
+  auto args = std::make_shared<SignArgs>();
+  auto* cmd = prog.app.add_subcommand("sign", "Sign an image (cosign signature layout)");
+  cmd->add_option("--key", args->key, "Private key file (cosign format)")->required();
+  cmd->add_option("-a,--annotation", args->annotations,
+                  "Annotation key=value to put in the signed payload (repeatable)");
+  cmd->add_flag("--recursive", args->recursive, "For an index, also sign every platform manifest");
+  cmd->add_option("--identity", args->identity,
+                  "docker-reference to write into the payload (default: the image's repository)");
+  cmd->add_option("--password-file", args->password_file,
+                  "Read the key password from this file (first line)");
+  add_output_option(*cmd, args->output);
+  cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
+  cmd->callback([&prog, args] { prog.action = [args] { return run_sign(*args); }; });
+}
 
 }  // namespace sigil::cli

@@ -1,7 +1,99 @@
+// sigil verify: check an image's cosign-style signatures against trusted keys.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
+#include "libtrust/core/error.h"
+#include "libtrust/core/reference.h"
+#include "libtrust/crypto/key_file.h"
+#include "libtrust/oci/image_source.h"
+#include "libtrust/sig/cosign_layout.h"
+#include "libtrust/verify/verify_image.h"
 
 namespace sigil::cli {
+namespace {
 
-void register_verify_commands(Program&) {}
+struct VerifyArgs {
+  std::vector<std::string> keys;
+  std::vector<std::string> annotations;
+  std::string image;
+  OutputFormat output = OutputFormat::kText;
+};
+
+nlohmann::json verdict_json(const trust::verify::SignatureVerdict& v) {
+  nlohmann::json j{{"index", v.index},
+                   {"verified", v.verified},
+                   {"reason", v.reason},
+                   {"keyId", v.key_id ? nlohmann::json(*v.key_id) : nlohmann::json(nullptr)}};
+  if (v.layer_digest) j["layerDigest"] = v.layer_digest->str();
+  if (v.payload) {
+    j["dockerReference"] = v.payload->docker_reference;
+    j["signedDigest"] = v.payload->manifest_digest.str();
+    nlohmann::json opt = nlohmann::json::object();
+    for (const auto& [k, val] : v.payload->optional) {
+      opt[k] =
+          v.payload->non_string_keys.count(k) ? nlohmann::json::parse(val) : nlohmann::json(val);
+    }
+    j["annotations"] = opt;
+  }
+  return j;
+}
+
+int run_verify(const VerifyArgs& a) {
+  auto ref = trust::Reference::parse(a.image);
+  trust::verify::TrustedKeys keys;
+  for (const auto& k : a.keys) keys.add(trust::load_public_key_file(k));
+  trust::verify::Verifier verifier(std::move(keys));
+  trust::verify::Policy policy{.required_annotations = parse_annotations(a.annotations)};
+  policy.validate();
+
+  auto source = trust::oci::open_image_source(ref);
+  auto v = trust::verify::verify_image(*source, ref, verifier, policy);
+  const auto& r = v.result;
+  const bool ok = r.verified();
+
+  if (a.output == OutputFormat::kJson) {
+    nlohmann::json j{{"reference", ref.str()},
+                     {"digest", v.image.digest.str()},
+                     {"mediaType", v.image.media_type},
+                     {"verified", ok},
+                     {"signatureTag", trust::sig::signature_tag(v.image.digest)},
+                     {"signaturesFound", v.signatures_found},
+                     {"summary", r.summary()},
+                     {"signatures", nlohmann::json::array()}};
+    for (const auto& s : r.signatures) j["signatures"].push_back(verdict_json(s));
+    std::cout << j.dump(2) << "\n";
+  }
+  std::cerr << "Verifying " << ref.str() << " (" << v.image.digest.str() << ")\n";
+  if (!v.signatures_found) {
+    std::cerr << "  no signatures: " << source->describe() << " has no tag "
+              << trust::sig::signature_tag(v.image.digest) << "\n";
+  }
+  for (const auto& s : r.signatures) {
+    std::cerr << "  signature " << s.index << ": " << (s.verified ? "OK" : "FAILED") << ": "
+              << s.reason << "\n";
+    if (s.verified && s.payload) {
+      std::cerr << "    identity: " << s.payload->docker_reference << "\n";
+      for (const auto& [k, val] : s.payload->optional) {
+        std::cerr << "    " << k << "=" << val << "\n";
+      }
+    }
+  }
+  std::cerr << (ok ? "VERIFIED: " : "NOT VERIFIED: ") << r.summary() << "\n";
+  return ok ? kExitOk : kExitVerifyFailed;
+}
+
+}  // namespace
+
+void register_verify_commands(Program& prog) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = prog.app.add_subcommand("verify", "Verify an image's signatures with trusted keys");
+  cmd->add_option("--key", args->keys, "Trusted public key file (PEM); repeatable")->required();
+  cmd->add_option("-a,--annotation", args->annotations,
+                  "Require annotation key=value in the signed payload (repeatable)");
+  add_output_option(*cmd, args->output);
+  cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
+  cmd->callback([&prog, args] { prog.action = [args] { return run_verify(*args); }; });
+}
 
 }  // namespace sigil::cli

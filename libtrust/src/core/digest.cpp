@@ -3,9 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/openssl_util.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
-#include "core/openssl_util.h"
 
 namespace trust {
 
@@ -13,7 +13,9 @@ std::string_view to_string(DigestAlgorithm alg) {
   return alg == DigestAlgorithm::kSha256 ? "sha256" : "sha512";
 }
 
-std::size_t digest_size(DigestAlgorithm alg) { return alg == DigestAlgorithm::kSha256 ? 32 : 64; }
+std::size_t digest_size(DigestAlgorithm alg) {
+  return alg == DigestAlgorithm::kSha256 ? 32 : 64;
+}
 
 Digest::Digest()
     : alg_(DigestAlgorithm::kSha256),
@@ -55,7 +57,9 @@ Digest Digest::of(ByteView data, DigestAlgorithm alg) {
   return h.finish();
 }
 
-std::string Digest::str() const { return std::string(to_string(alg_)) + ":" + hex_; }
+std::string Digest::str() const {
+  return std::string(to_string(alg_)) + ":" + hex_;
+}
 
 bool operator==(const Digest& a, const Digest& b) {
   if (a.alg_ != b.alg_ || a.hex_.size() != b.hex_.size()) return false;

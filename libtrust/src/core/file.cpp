@@ -14,7 +14,9 @@
 namespace trust {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 struct Fd {
   int fd = -1;
@@ -93,7 +95,8 @@ void write_file_atomic(const std::filesystem::path& path, ByteView data, unsigne
       int saved = errno;
       ::unlink(tmp.c_str());
       errno = saved;
-      if (saved == EEXIST) throw ExistsError(path.string() + ": already exists (refusing to overwrite)");
+      if (saved == EEXIST)
+        throw ExistsError(path.string() + ": already exists (refusing to overwrite)");
       throw IoError(path.string() + ": cannot create: " + errno_text());
     }
     ::unlink(tmp.c_str());

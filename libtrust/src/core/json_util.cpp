@@ -65,7 +65,8 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
                      std::to_string(limits::kMaxJsonDepth));
   }
   if (duplicate) {
-    throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) + "'");
+    throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) +
+                     "'");
   }
   return j;
 }

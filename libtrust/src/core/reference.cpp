@@ -10,7 +10,9 @@ namespace {
 constexpr std::size_t kMaxNameLength = 255;
 constexpr std::size_t kMaxTagLength = 128;
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // path-component := [a-z0-9]+ (separator [a-z0-9]+)*,  separator := [_.] | "__" | "-"+
 bool is_valid_path_component(std::string_view c) {
@@ -117,7 +119,8 @@ Reference Reference::parse(std::string_view text) {
       auto tag = rest.substr(colon + 1);
       // OCI ref.name annotations are more liberal than docker tags; accept any non-empty
       // printable name without '/' traversal tricks.
-      if (tag.empty() || tag.size() > kMaxNameLength) throw bad_reference(text, "empty or overlong tag");
+      if (tag.empty() || tag.size() > kMaxNameLength)
+        throw bad_reference(text, "empty or overlong tag");
       for (char c : tag) {
         if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
           throw bad_reference(text, "tag contains a control or space character");
@@ -141,7 +144,8 @@ Reference Reference::parse(std::string_view text) {
       if (tag.empty()) throw bad_reference(text, "empty tag after archive path");
       ref.tag_ = std::string(tag);
     }
-    if (ref.path_.empty()) throw bad_reference(text, "missing archive file after 'docker-archive:'");
+    if (ref.path_.empty())
+      throw bad_reference(text, "missing archive file after 'docker-archive:'");
     return ref;
   }
 
@@ -181,8 +185,7 @@ Reference Reference::parse(std::string_view text) {
     auto first = rest.substr(0, slash);
     bool has_upper = false;
     for (char c : first) has_upper |= (c >= 'A' && c <= 'Z');
-    if (first.find_first_of(".:[") != std::string_view::npos || first == "localhost" ||
-        has_upper) {
+    if (first.find_first_of(".:[") != std::string_view::npos || first == "localhost" || has_upper) {
       domain = first;
       path = rest.substr(slash + 1);
     }
@@ -193,7 +196,8 @@ Reference Reference::parse(std::string_view text) {
     if (!is_valid_domain(domain)) {
       throw bad_reference(text, "invalid registry host '" + std::string(domain) + "'");
     }
-    ref.registry_ = domain == "index.docker.io" ? std::string(kDockerHubRegistry) : std::string(domain);
+    ref.registry_ =
+        domain == "index.docker.io" ? std::string(kDockerHubRegistry) : std::string(domain);
   }
   if (path.empty()) throw bad_reference(text, "missing repository name");
   std::size_t start = 0;
@@ -215,7 +219,9 @@ Reference Reference::parse(std::string_view text) {
   return ref;
 }
 
-std::string Reference::repository_name() const { return registry_ + "/" + repository_; }
+std::string Reference::repository_name() const {
+  return registry_ + "/" + repository_;
+}
 
 std::string Reference::str() const {
   std::string out;

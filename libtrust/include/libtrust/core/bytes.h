@@ -16,6 +16,8 @@ inline ByteView as_bytes(std::string_view s) {
 inline std::string_view as_string_view(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline Bytes to_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 }  // namespace trust

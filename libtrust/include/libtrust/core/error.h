@@ -41,9 +41,9 @@ class TRUST_API Error : public std::runtime_error {
   ErrorCode code_;
 };
 
-#define TRUST_DEFINE_ERROR(Name, Code)                                 \
-  class TRUST_API Name : public Error {                                \
-   public:                                                             \
+#define TRUST_DEFINE_ERROR(Name, Code)                                  \
+  class TRUST_API Name : public Error {                                 \
+   public:                                                              \
     explicit Name(const std::string& message) : Error(Code, message) {} \
   }
 

@@ -7,8 +7,9 @@
 
 namespace trust::limits {
 
-inline constexpr std::size_t kMaxManifestBytes = 4u << 20;            // manifest or index
-inline constexpr std::uint64_t kMaxAttachmentLayerBytes = 128ull << 20;  // signature/attestation layer
+inline constexpr std::size_t kMaxManifestBytes = 4u << 20;  // manifest or index
+inline constexpr std::uint64_t kMaxAttachmentLayerBytes = 128ull
+                                                          << 20;  // signature/attestation layer
 inline constexpr std::size_t kMaxSignaturesPerImage = 100;
 inline constexpr std::size_t kMaxLayersPerManifest = 1000;
 inline constexpr std::size_t kMaxIndexEntries = 1000;
@@ -18,11 +19,11 @@ inline constexpr int kMaxRedirects = 5;
 inline constexpr std::uint64_t kMaxScryptN = 131072;
 
 // Not in DESIGN.md, but bounded all the same.
-inline constexpr std::size_t kMaxConfigBytes = 8u << 20;        // image config blob
-inline constexpr std::size_t kMaxKeyFileBytes = 64u << 10;      // PEM key files
-inline constexpr std::size_t kMaxPasswordBytes = 1024;          // --password-file
+inline constexpr std::size_t kMaxConfigBytes = 8u << 20;           // image config blob
+inline constexpr std::size_t kMaxKeyFileBytes = 64u << 10;         // PEM key files
+inline constexpr std::size_t kMaxPasswordBytes = 1024;             // --password-file
 inline constexpr std::size_t kMaxArchiveManifestBytes = 4u << 20;  // docker-archive manifest.json
-inline constexpr std::size_t kMaxArchiveEntries = 100000;       // entries in a docker-archive
-inline constexpr std::size_t kMaxAnnotations = 256;             // -a k=v / annotations per object
+inline constexpr std::size_t kMaxArchiveEntries = 100000;          // entries in a docker-archive
+inline constexpr std::size_t kMaxAnnotations = 256;  // -a k=v / annotations per object
 
 }  // namespace trust::limits

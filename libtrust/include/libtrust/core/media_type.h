@@ -28,7 +28,8 @@ inline constexpr std::string_view kDockerLayerForeignGzip =
 inline constexpr std::string_view kCosignSimpleSigning =
     "application/vnd.dev.cosign.simplesigning.v1+json";
 inline constexpr std::string_view kDsseEnvelope = "application/vnd.dsse.envelope.v1+json";
-inline constexpr std::string_view kSigstoreBundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json";
+inline constexpr std::string_view kSigstoreBundleV03 =
+    "application/vnd.dev.sigstore.bundle.v0.3+json";
 inline constexpr std::string_view kInTotoPayload = "application/vnd.in-toto+json";
 
 }  // namespace trust::media_type

@@ -1,8 +1,7 @@
 #pragma once
 // Image references, parsed once:
-//   registry:        [docker://]HOST[:PORT]/REPO[:TAG][@sha256:HEX]   (Docker Hub defaults as docker does)
-//   OCI layout:      oci:DIR[:TAG|@DIGEST]
-//   docker archive:  docker-archive:FILE[:TAG]
+//   registry:        [docker://]HOST[:PORT]/REPO[:TAG][@sha256:HEX]   (Docker Hub defaults as
+//   docker does) OCI layout:      oci:DIR[:TAG|@DIGEST] docker archive:  docker-archive:FILE[:TAG]
 
 #include <optional>
 #include <string>
@@ -37,7 +36,8 @@ class TRUST_API Reference {
 
   // "registry/repository" (the docker-reference cosign writes into payloads). Registry kind only.
   std::string repository_name() const;
-  // Canonical text: "docker.io/library/busybox:latest", "oci:/path:tag", … Round-trips through parse().
+  // Canonical text: "docker.io/library/busybox:latest", "oci:/path:tag", … Round-trips through
+  // parse().
   std::string str() const;
 
   // A copy of this reference pinned to a digest (tag dropped).

@@ -1,0 +1,52 @@
+#pragma once
+// Signatures stored the way cosign stores them: tag "sha256-<hex>.sig" in the image's repository
+// (or layout) holds an OCI image manifest with one layer per signature; each layer's blob is the
+// signed payload and its annotation "dev.cosignproject.cosign/signature" the base64 signature.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libtrust/core/bytes.h"
+#include "libtrust/core/digest.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/image_source.h"
+
+namespace trust::sig {
+
+inline constexpr std::string_view kSignatureAnnotation = "dev.cosignproject.cosign/signature";
+
+// "sha256-<hex>.sig" for an image digest.
+TRUST_API std::string signature_tag(const Digest& image);
+
+// One signature layer as found, before any verification. `problem` is set when the layer cannot
+// be a valid signature (wrong media type, missing or malformed annotation, unreadable blob):
+// such an entry never verifies, but is reported.
+struct CosignSignature {
+  std::size_t index = 0;  // position in the signature manifest
+  oci::Descriptor layer;  // the layer descriptor
+  Bytes payload;          // the blob (empty when problem is set)
+  Bytes signature;        // decoded annotation (empty when problem is set)
+  std::optional<std::string> problem;
+};
+
+struct SignatureManifest {
+  oci::Descriptor descriptor;  // of the .sig manifest itself
+  std::vector<CosignSignature> signatures;
+};
+
+// Reads the signatures attached to `image` in `source`; nullopt when there is no .sig tag.
+// At most limits::kMaxSignaturesPerImage layers (LimitError past that, before any blob is read);
+// each layer's size is checked against limits::kMaxAttachmentLayerBytes from its descriptor
+// before it is read. A blob that does not match its digest is a DigestMismatchError.
+TRUST_API std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
+                                                                  const Digest& image);
+
+// Appends a signature layer to the .sig manifest of `image` (creating it if absent) and moves the
+// tag. Returns false, writing nothing, if an identical layer (same payload and signature) is
+// already there. Refuses to grow past limits::kMaxSignaturesPerImage.
+TRUST_API bool append_cosign_signature(oci::ImageStore& store, const Digest& image,
+                                       ByteView payload, ByteView signature);
+
+}  // namespace trust::sig

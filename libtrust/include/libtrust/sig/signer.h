@@ -1,0 +1,35 @@
+#pragma once
+// Signing an image cosign-style: build the simple-signing payload for the image digest, sign it
+// with the private key (the key type decides the algorithm) and append it to the image's .sig
+// attachment. With `recursive`, an index and each of its manifests are signed.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "libtrust/core/digest.h"
+#include "libtrust/crypto/keys.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/image_source.h"
+
+namespace trust::sig {
+
+struct SignOptions {
+  std::string docker_reference;                    // payload critical.identity.docker-reference
+  std::map<std::string, std::string> annotations;  // payload "optional"
+  bool recursive = false;                          // also sign each manifest of an index
+  // Throws UsageError: empty identity, empty annotation key, more than limits::kMaxAnnotations.
+  TRUST_API void validate() const;
+};
+
+struct SignedManifest {
+  Digest digest;
+  std::string signature_tag;
+  bool appended = true;  // false: an identical signature was already attached
+};
+
+TRUST_API std::vector<SignedManifest> sign_image(oci::ImageStore& store,
+                                                 const oci::Descriptor& image,
+                                                 const PrivateKey& key, const SignOptions& options);
+
+}  // namespace trust::sig

@@ -1,0 +1,31 @@
+#pragma once
+// Verification of an image where it lives (layout, archive; registry later): resolve the reference
+// once, check that the manifest and every blob match their digests, read the attached signatures
+// and hand them to the Verifier. What `sigil verify` runs.
+
+#include <optional>
+
+#include "libtrust/core/reference.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/image_source.h"
+#include "libtrust/verify/verifier.h"
+
+namespace trust::verify {
+
+struct ImageVerifyOptions {
+  bool check_blobs = true;  // hash the config and every layer against their descriptors
+};
+
+struct ImageVerification {
+  oci::Descriptor image;          // what the reference resolved to (once)
+  bool signatures_found = false;  // a .sig attachment exists
+  VerificationResult result;
+};
+
+// Throws on input/I-O errors (unreadable layout, blob digest mismatch, limits). A verdict of "not
+// verified" is a value: result.verified() == false.
+TRUST_API ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
+                                         const Verifier& verifier, const Policy& policy,
+                                         const ImageVerifyOptions& options = {});
+
+}  // namespace trust::verify

@@ -1,0 +1,55 @@
+#include "libtrust/sig/signer.h"
+
+#include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
+#include "libtrust/sig/cosign_layout.h"
+#include "libtrust/sig/simple_signing.h"
+
+namespace trust::sig {
+
+void SignOptions::validate() const {
+  if (docker_reference.empty()) throw UsageError("signing needs an identity (docker-reference)");
+  if (annotations.size() > limits::kMaxAnnotations) {
+    throw UsageError("more than " + std::to_string(limits::kMaxAnnotations) + " annotations");
+  }
+  for (const auto& [k, v] : annotations) {
+    if (k.empty()) throw UsageError("annotation with an empty key");
+  }
+}
+
+namespace {
+
+SignedManifest sign_one(oci::ImageStore& store, const Digest& digest, const PrivateKey& key,
+                        const SignOptions& options) {
+  SimpleSigningPayload payload;
+  payload.docker_reference = options.docker_reference;
+  payload.manifest_digest = digest;
+  payload.optional = options.annotations;
+  const auto bytes = payload.serialize();
+  const auto signature = key.sign(as_bytes(bytes));
+  bool appended = append_cosign_signature(store, digest, as_bytes(bytes), signature);
+  return {.digest = digest, .signature_tag = signature_tag(digest), .appended = appended};
+}
+
+}  // namespace
+
+std::vector<SignedManifest> sign_image(oci::ImageStore& store, const oci::Descriptor& image,
+                                       const PrivateKey& key, const SignOptions& options) {
+  options.validate();
+  std::vector<SignedManifest> out;
+  // The manifest is fetched (and so checked against its digest) before anything is signed.
+  auto bytes = store.fetch_manifest(image);
+  auto kind = oci::classify_manifest(bytes, image.media_type, store.describe());
+  out.push_back(sign_one(store, image.digest, key, options));
+  if (options.recursive && kind == oci::ManifestKind::kIndex) {
+    auto index = oci::Index::parse(bytes, store.describe() + ": index " + image.digest.str());
+    for (const auto& child : index.manifests) {
+      if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
+      store.fetch_manifest(child);  // present and matching its digest
+      out.push_back(sign_one(store, child.digest, key, options));
+    }
+  }
+  return out;
+}
+
+}  // namespace trust::sig

@@ -1,0 +1,28 @@
+#include "libtrust/verify/verify_image.h"
+
+#include "libtrust/oci/inspect.h"
+#include "libtrust/sig/cosign_layout.h"
+
+namespace trust::verify {
+
+ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
+                               const Verifier& verifier, const Policy& policy,
+                               const ImageVerifyOptions& options) {
+  policy.validate();
+  // The reference is resolved exactly once; everything below works on this digest.
+  auto image = source.resolve(ref);
+  if (options.check_blobs) {
+    oci::InspectOptions inspect{.threads = 0, .compute_diff_ids = false, .recurse_index = true};
+    (void)oci::inspect_image(source, image, inspect);
+  } else {
+    (void)source.fetch_manifest(image);
+  }
+  auto found = sig::read_cosign_signatures(source, image.digest);
+  ImageVerification out{.image = image,
+                        .signatures_found = found.has_value(),
+                        .result = VerificationResult{.image = image.digest, .signatures = {}}};
+  if (found) out.result = verifier.verify(image.digest, found->signatures, policy);
+  return out;
+}
+
+}  // namespace trust::verify
