@@ -44,7 +44,7 @@ verify::Verifier verifier_for(const std::string& pub) {
 }  // namespace
 
 TEST_CASE("a layout holding containers/image signature bytes verifies", "[verify][layout]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   auto dir = layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
   auto store = oci::open_oci_layout(dir);
   auto ref = Reference::parse("oci:" + dir.string() + ":v1");
@@ -59,7 +59,7 @@ TEST_CASE("a layout holding containers/image signature bytes verifies", "[verify
 }
 
 TEST_CASE("a signature whose payload names another image is rejected", "[verify][layout]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   // Attach v1's signature to v2: the payload's digest names v1.
   auto store0 = oci::open_oci_layout(fs::path(kData) / "image-oci");
   auto v2 = store0->resolve(Reference::parse("oci:" + kData + "/image-oci:v2"));
@@ -83,7 +83,7 @@ TEST_CASE("an unsigned image is not verified and says no signatures were found",
 }
 
 TEST_CASE("a tampered image layer is a digest mismatch, not a verdict", "[verify][layout]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   auto dir = layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
   auto layer = dir / "blobs/sha256/b0dbeb22c869c2911fc5fb564290b6e3a5ba7cb36b12adfa3fda4fe20ce1614f";
   auto bytes = read_file(layer, 1 << 20);
@@ -102,7 +102,7 @@ TEST_CASE("a tampered image layer is a digest mismatch, not a verdict", "[verify
 
 TEST_CASE("signature layers: at the limit they are read, past it refused before any blob",
           "[verify][layout][limits]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   fs::copy(kData + "/image-oci", tmp.path() / "img", fs::copy_options::recursive);
   auto store = oci::open_oci_layout(tmp.path() / "img");
   auto image = Digest::parse(kV1);
@@ -135,7 +135,7 @@ TEST_CASE("signature layers: at the limit they are read, past it refused before 
 
 TEST_CASE("a signature manifest with 101 layers is refused with a limit error",
           "[verify][layout][limits]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   fs::copy(kData + "/image-oci", tmp.path() / "img", fs::copy_options::recursive);
   auto store = oci::open_oci_layout(tmp.path() / "img");
   auto image = Digest::parse(kV1);
@@ -169,7 +169,7 @@ TEST_CASE("a signature manifest with 101 layers is refused with a limit error",
 
 TEST_CASE("a signature layer without the annotation is reported, never verified",
           "[verify][layout]") {
-  sigil_test::TempDir tmp;
+  sigil::test::TempDir tmp;
   fs::copy(kData + "/image-oci", tmp.path() / "img", fs::copy_options::recursive);
   auto store = oci::open_oci_layout(tmp.path() / "img");
   auto image = Digest::parse(kV1);
