@@ -1,0 +1,93 @@
+#pragma once
+// Private to libtrust/oci: descriptor JSON, blob verification while streaming, a file-descriptor
+// owner, and small message helpers shared by the layout and archive backends and inspect.
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/json_util.h"
+#include "libtrust/core/digest.h"
+#include "libtrust/core/error.h"
+#include "libtrust/oci/manifest.h"
+
+namespace trust::oci::detail {
+
+using trust::detail::Json;
+using trust::detail::OrderedJson;
+
+// Chunk size for every streamed read and decompression buffer.
+inline constexpr std::size_t kChunkBytes = 1u << 20;
+
+// Owns a POSIX file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+inline Descriptor make_descriptor(std::string media_type, Digest digest, std::uint64_t size) {
+  Descriptor d;
+  d.media_type = std::move(media_type);
+  d.digest = std::move(digest);
+  d.size = size;
+  return d;
+}
+
+// Descriptor <-> JSON. Key order when writing follows the OCI Go types (what containers/image and
+// go-containerregistry write): mediaType, digest, size, urls, annotations, platform, artifactType.
+Descriptor parse_descriptor(const Json& j, std::string_view what);
+OrderedJson descriptor_to_json(const Descriptor& d);
+Annotations parse_annotations(const Json& j, std::string_view what);
+
+// Hashes bytes as they stream and checks them against a descriptor: never lets more than
+// desc.size bytes through, and finish() throws DigestMismatchError naming `what`.
+class BlobVerifier {
+ public:
+  BlobVerifier(const Descriptor& desc, std::string what);
+  // Throws DigestMismatchError as soon as the stream is longer than the descriptor says.
+  void update(ByteView data);
+  void finish();
+
+ private:
+  const Descriptor& desc_;
+  std::string what_;
+  Hasher hasher_;
+  std::uint64_t count_ = 0;
+};
+
+// "a, b, c" (or "none"), at most a few dozen names.
+std::string list_names(const std::vector<std::string>& names);
+
+// Checks a descriptor's declared size against a cap before anything is read.
+void check_size_cap(const Descriptor& desc, std::uint64_t max_bytes, std::string_view what);
+
+}  // namespace trust::oci::detail
