@@ -347,16 +347,18 @@ class DockerArchive final : public ImageSource {
   const std::pair<const std::string, Entry>& lookup(const std::string& path,
                                                     std::string_view what) {
     auto it = entries_.find(path);
-    for (int hops = 0; it != entries_.end() && !it->second.regular; ++hops) {
-      if (hops >= kMaxLinkHops || !it->second.link) {
-        throw InputError(name_ + ": " + std::string(what) + " '" + path +
-                         "' is a link that does not resolve to a file in the archive");
-      }
-      it = entries_.find(*it->second.link);
-    }
     if (it == entries_.end()) {
       throw NotFoundError(name_ + ": " + std::string(what) + " '" + path +
                           "' not found in the archive");
+    }
+    for (int hops = 0; !it->second.regular; ++hops) {
+      auto next =
+          it->second.link && hops < kMaxLinkHops ? entries_.find(*it->second.link) : entries_.end();
+      if (next == entries_.end()) {
+        throw InputError(name_ + ": " + std::string(what) + " '" + path +
+                         "' is a link that does not resolve to a file inside the archive");
+      }
+      it = next;
     }
     return *it;
   }

@@ -160,8 +160,19 @@ LayerReport inspect_layer(ImageSource& source, const Descriptor& layer, std::siz
     throw UnsupportedError(what + ": unknown layer media type " + layer.media_type.substr(0, 200));
   }
   DiffIdHasher hasher(*compression, what);
-  source.stream_blob(layer, [&](ByteView chunk) { hasher.update(chunk); });
+  // A decompression error is held until the whole blob has been checked against its digest:
+  // tampered bytes are reported as a digest mismatch, not as whatever the decoder made of them.
+  std::exception_ptr decode_error;
+  source.stream_blob(layer, [&](ByteView chunk) {
+    if (decode_error) return;
+    try {
+      hasher.update(chunk);
+    } catch (const Error&) {
+      decode_error = std::current_exception();
+    }
+  });
   // stream_blob returned: the compressed bytes matched layer.digest.
+  if (decode_error) std::rethrow_exception(decode_error);
   hasher.finish();
   report.diff_id = hasher.diff_id();
   report.uncompressed_size = hasher.uncompressed_size();
