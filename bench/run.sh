@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] [--sigil PATH] [--runs N]
+#
+# Benchmarks sigil side by side with a reference measured in the same run, and prints ratios with
+# PASS/MISS against the targets of issue 2. Benchmarks are never timed tests: MISS does not fail
+# the script; a command that errors does (exit 1, after printing what it could).
+#   a. `sigil digest` of an OCI layout holding one random 1 GiB layer (uncompressed media type, so the
+#      diffID is the blob digest) vs `openssl dgst -sha256` and `sha256sum` of the same blob:
+#      throughput, ratio sigil/openssl (target >= 0.90), sigil's peak RSS (target <= 64 MiB).
+#      The same for a gzip layer vs `zcat | openssl dgst -sha256` (informational).
+#   b. 4 layers of 256 MiB: wall time of one `sigil digest` vs the sum of the 4 single-layer runs
+#      (target <= 0.65 on 2 cores).
+#   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
+# --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
+# (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
+# Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
+# Results: printed, and written to bench/results/latest.txt.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0 sigil= runs=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --sigil) sigil=${2:?--sigil needs a path}; shift ;;
+    --runs) runs=${2:?--runs needs a number}; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+MiB=$((1 << 20))
+if [ $quick = 1 ]; then
+  big=$((64 * MiB)) part=$((32 * MiB)) runs=${runs:-2} vruns=10
+else
+  big=$((1024 * MiB)) part=$((256 * MiB)) runs=${runs:-3} vruns=20
+fi
+small=$MiB
+
+if [ -z "$sigil" ]; then
+  bash "$root/tools/install-deps.sh" || exit 1
+  bash "$root/tools/build.sh" --target sigil </dev/null >/dev/null || { echo "bench: build failed" >&2; exit 1; }
+  sigil=$root/build/bin/sigil
+fi
+[ -x "$sigil" ] || { echo "bench: $sigil is not executable" >&2; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (package time)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+errors=0
+log() { echo "bench: $*" >&2; }
+
+# measure CMD...: runs CMD once (stdout discarded), sets T (seconds, float) and RSS (KiB peak).
+# Returns CMD's exit status; its stderr goes to $work/last.err.
+measure() {
+  local t0 t1 rc
+  t0=$(date +%s%N)
+  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/last.err"
+  rc=$?
+  t1=$(date +%s%N)
+  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
+  RSS=$(tail -n 1 "$work/rss" 2>/dev/null)
+  [[ $RSS =~ ^[0-9]+$ ]] || RSS=0
+  return $rc
+}
+
+# best NAME CMD...: best-of-$runs wall time into BEST[NAME] and the highest peak RSS into PEAK[NAME]
+# (called round-robin by the callers, so contenders share the machine's state). "" on error.
+declare -A BEST PEAK FAILED
+best() {
+  local name=$1; shift
+  [ -n "${FAILED[$name]:-}" ] && return 1
+  if ! measure "$@"; then
+    FAILED[$name]=1; BEST[$name]=
+    log "$name failed: $*"; sed 's/^/    /' "$work/last.err" | head -n 5 >&2
+    errors=$((errors + 1))
+    return 1
+  fi
+  if [ -z "${BEST[$name]:-}" ] || awk -v a="$T" -v b="${BEST[$name]}" 'BEGIN { exit !(a < b) }'; then
+    BEST[$name]=$T
+  fi
+  if [ -z "${PEAK[$name]:-}" ] || [ "$RSS" -gt "${PEAK[$name]}" ]; then PEAK[$name]=$RSS; fi
+}
+
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+# verdict VALUE OP TARGET -> PASS or MISS ("n/a" when VALUE is empty)
+verdict() {
+  [ -z "$1" ] && { echo "n/a"; return; }
+  awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == ">=") ? v >= t : v <= t; print ok ? "PASS" : "MISS" }'
+}
+warm() { cat "$@" >/dev/null; }
+
+out=()
+row() { out+=("$(printf "$@")"); }
+
+# ---------------------------------------------------------------------------------------------
+log "a. generating a $((big / MiB)) MiB random layer (uncompressed) and a gzip one"
+python3 "$root/bench/make_layout.py" "$work/one" --size $big >"$work/one.layers" || exit 1
+python3 "$root/bench/make_layout.py" "$work/gz" --size $big --gzip >"$work/gz.layers" || exit 1
+blob=$work/one/blobs/sha256/$(awk '{ sub("sha256:", "", $1); print $1; exit }' "$work/one.layers")
+gzblob=$work/gz/blobs/sha256/$(awk '{ sub("sha256:", "", $1); print $1; exit }' "$work/gz.layers")
+warm "$blob" "$gzblob"
+
+# Sanity: sigil reports the diffID the generator computed for the gzip layer.
+want=$(awk '{ print $2; exit }' "$work/gz.layers")
+if "$sigil" digest --output json "oci:$work/gz:latest" >"$work/gz.json" 2>"$work/last.err"; then
+  got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["layers"][0].get("diffID", ""))' \
+        "$work/gz.json" 2>/dev/null)
+  [ "$got" = "$want" ] || { log "sigil digest reports diffID '$got', expected $want"; errors=$((errors + 1)); }
+else
+  log "sigil digest --output json failed:"; sed 's/^/    /' "$work/last.err" | head -n 5 >&2
+fi
+
+log "a. timing (best of $runs)"
+for _ in $(seq 0 "$runs"); do  # the first round is a warm-up, overwritten by BEST only if faster
+  best openssl openssl dgst -sha256 "$blob"
+  best sha256sum sha256sum "$blob"
+  best sigil "$sigil" digest "oci:$work/one:latest"
+  best zcat_openssl bash -c 'zcat "$1" | openssl dgst -sha256' _ "$gzblob"
+  best sigil_gz "$sigil" digest "oci:$work/gz:latest"
+done
+mbs() { [ -n "$2" ] && calc "%.0f" "$1 / $2 / 1e6" || echo "n/a"; }
+ratio_a= ratio_gz= rss_mib=
+[ -n "${BEST[sigil]}" ] && [ -n "${BEST[openssl]}" ] && ratio_a=$(calc "%.2f" "${BEST[openssl]} / ${BEST[sigil]}")
+[ -n "${BEST[sigil_gz]}" ] && [ -n "${BEST[zcat_openssl]}" ] && ratio_gz=$(calc "%.2f" "${BEST[zcat_openssl]} / ${BEST[sigil_gz]}")
+[ -n "${BEST[sigil]}" ] && rss_mib=$(calc "%.1f" "${PEAK[sigil]} / 1024")
+rss_gz_mib=
+[ -n "${BEST[sigil_gz]}" ] && rss_gz_mib=$(calc "%.1f" "${PEAK[sigil_gz]} / 1024")
+
+row "a. hashing one $((big / MiB)) MiB random layer (page cache warm, best of $runs)"
+row "   %-40s %10s %10s %10s" "command" "time s" "MB/s" "peak RSS"
+for n in openssl sha256sum sigil; do
+  case $n in
+    openssl) label="openssl dgst -sha256 BLOB" ;;
+    sha256sum) label="sha256sum BLOB" ;;
+    sigil) label="sigil digest oci:DIR:latest (.tar)" ;;
+  esac
+  row "   %-40s %10s %10s %8s MiB" "$label" "${BEST[$n]:-n/a}" "$(mbs $big "${BEST[$n]}")" \
+    "$( [ -n "${BEST[$n]}" ] && calc "%.1f" "${PEAK[$n]} / 1024" || echo n/a)"
+done
+row "   %-40s %10s %10s %8s MiB" "zcat BLOB.gz | openssl dgst -sha256" "${BEST[zcat_openssl]:-n/a}" \
+  "$(mbs $big "${BEST[zcat_openssl]}")" "$( [ -n "${BEST[zcat_openssl]}" ] && calc "%.1f" "${PEAK[zcat_openssl]} / 1024" || echo n/a)"
+row "   %-40s %10s %10s %8s MiB" "sigil digest oci:DIR:latest (.tar+gzip)" "${BEST[sigil_gz]:-n/a}" \
+  "$(mbs $big "${BEST[sigil_gz]}")" "${rss_gz_mib:-n/a}"
+row "   (MB/s: uncompressed bytes / 10^6 per second; gzip blob is $(stat -c %s "$gzblob") bytes)"
+
+# ---------------------------------------------------------------------------------------------
+rm -rf "$work/one" "$work/gz"
+log "b. generating 4 random layers of $((part / MiB)) MiB"
+python3 "$root/bench/make_layout.py" "$work/four" --layers 4 --size $part --singles >/dev/null || exit 1
+warm "$work"/four/blobs/sha256/*
+log "b. timing (best of $runs)"
+for _ in $(seq 0 "$runs"); do
+  best four "$sigil" digest "oci:$work/four:latest"
+  for i in 0 1 2 3; do best "single$i" "$sigil" digest "oci:$work/four:layer-$i"; done
+done
+sum= ratio_b=
+if [ -n "${BEST[four]}" ] && [ -n "${BEST[single0]}" ] && [ -n "${BEST[single1]}" ] \
+   && [ -n "${BEST[single2]}" ] && [ -n "${BEST[single3]}" ]; then
+  sum=$(calc "%.6f" "${BEST[single0]} + ${BEST[single1]} + ${BEST[single2]} + ${BEST[single3]}")
+  ratio_b=$(calc "%.2f" "${BEST[four]} / $sum")
+fi
+row ""
+row "b. 4 layers of $((part / MiB)) MiB, $(nproc) cores (best of $runs)"
+row "   %-40s %10s" "sigil digest, 4-layer image" "${BEST[four]:-n/a}"
+row "   %-40s %10s  (%s)" "sum of 4 single-layer digests" "${sum:-n/a}" \
+  "$(for i in 0 1 2 3; do printf '%s ' "${BEST[single$i]:-n/a}"; done | sed 's/ $//')"
+rm -rf "$work/four"
+
+# ---------------------------------------------------------------------------------------------
+log "c. signing a 1-layer layout of $((small / MiB)) MiB"
+python3 "$root/bench/make_layout.py" "$work/signed" --size $small >/dev/null || exit 1
+verify_ms= verify_note=
+if SIGIL_PASSWORD=bench "$sigil" key generate --output-prefix "$work/bench" </dev/null 2>"$work/last.err" \
+   && SIGIL_PASSWORD=bench "$sigil" sign --key "$work/bench.key" "oci:$work/signed:latest" </dev/null 2>>"$work/last.err" \
+   && "$sigil" verify --key "$work/bench.pub" "oci:$work/signed:latest" </dev/null 2>>"$work/last.err"; then
+  log "c. timing sigil verify ($vruns runs)"
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 3 --runs $vruns --export-json "$work/verify.json" \
+      "$sigil verify --key $work/bench.pub oci:$work/signed:latest" >/dev/null 2>&1 || errors=$((errors + 1))
+    read -r verify_ms verify_note < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%.1f" % (r["median"] * 1e3), "(hyperfine: min %.1f, max %.1f, stddev %.1f ms)" % (r["min"] * 1e3, r["max"] * 1e3, r["stddev"] * 1e3))
+' "$work/verify.json")
+  else
+    for _ in $(seq 1 $vruns); do
+      measure "$sigil" verify --key "$work/bench.pub" "oci:$work/signed:latest" || errors=$((errors + 1))
+      echo "$T"
+    done | sort -n >"$work/times"
+    verify_ms=$(awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m * 1e3 }' "$work/times")
+    verify_note="(shell loop)"
+  fi
+else
+  log "c. key generate / sign / verify failed:"; sed 's/^/    /' "$work/last.err" | tail -n 5 >&2
+  errors=$((errors + 1))
+fi
+row ""
+row "c. sigil verify of a signed 1-layer (%s MiB) layout, process start to exit, %s runs" "$((small / MiB))" "$vruns"
+row "   median %s ms %s" "${verify_ms:-n/a}" "$verify_note"
+
+# ---------------------------------------------------------------------------------------------
+row ""
+row "targets (issue 2)                              measured   target     verdict"
+row "   %-42s %8s   %-9s  %s" "digest throughput sigil/openssl" "${ratio_a:-n/a}" ">= 0.90" "$(verdict "$ratio_a" ">=" 0.90)"
+row "   %-42s %8s   %-9s  %s" "sigil digest peak RSS (MiB)" "${rss_mib:-n/a}" "<= 64" "$(verdict "$rss_mib" "<=" 64)"
+row "   %-42s %8s   %-9s  %s" "gzip: sigil peak RSS (MiB)" "${rss_gz_mib:-n/a}" "<= 64" "$(verdict "$rss_gz_mib" "<=" 64)"
+row "   %-42s %8s   %-9s  %s" "4-layer wall / sum of single-layer walls" "${ratio_b:-n/a}" "<= 0.65" "$(verdict "$ratio_b" "<=" 0.65)"
+row "   %-42s %8s   %-9s  %s" "gzip: sigil / (zcat | openssl dgst)" "${ratio_gz:-n/a}" "-" "info"
+row "   %-42s %8s   %-9s  %s" "verify, median ms" "${verify_ms:-n/a}" "-" "info"
+
+header="sigil benchmarks $([ $quick = 1 ] && echo '(--quick) ')$(date -u +%Y-%m-%dT%H:%MZ)
+commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); $(openssl version | cut -d' ' -f1-2)"
+mkdir -p "$root/bench/results"
+{ echo "$header"; echo; printf '%s\n' "${out[@]}"; } | tee "$root/bench/results/latest.txt"
+if [ $errors -ne 0 ]; then
+  echo "bench: $errors command(s) failed; see above" >&2
+  exit 1
+fi
