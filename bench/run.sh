@@ -45,6 +45,7 @@ fi
 [ -x "$sigil" ] || { echo "bench: $sigil is not executable" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (package time)" >&2; exit 1; }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 errors=0
@@ -210,7 +211,8 @@ row "   %-42s %8s   %-9s  %s" "gzip: sigil / (zcat | openssl dgst)" "${ratio_gz:
 row "   %-42s %8s   %-9s  %s" "verify, median ms" "${verify_ms:-n/a}" "-" "info"
 
 header="sigil benchmarks $([ $quick = 1 ] && echo '(--quick) ')$(date -u +%Y-%m-%dT%H:%MZ)
-commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); $(openssl version | cut -d' ' -f1-2)"
+commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); $(openssl version | cut -d' ' -f1-2)
+load average before the run: $load_start (ratios are only meaningful on an otherwise idle machine)"
 mkdir -p "$root/bench/results"
 { echo "$header"; echo; printf '%s\n' "${out[@]}"; } | tee "$root/bench/results/latest.txt"
 if [ $errors -ne 0 ]; then
