@@ -7,9 +7,11 @@
 // Public: PEM "PUBLIC KEY" (SPKI).
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
+#include "libtrust/core/file.h"
 #include "libtrust/core/secret.h"
 #include "libtrust/crypto/keys.h"
 #include "libtrust/export.h"
@@ -21,9 +23,15 @@ inline constexpr std::string_view kPemSigstorePrivateKey = "ENCRYPTED SIGSTORE P
 inline constexpr std::string_view kPemPublicKey = "PUBLIC KEY";
 
 enum class KdfProfile {
-  kCosign,    // N=32768, PEM "ENCRYPTED COSIGN PRIVATE KEY": what containers/image 5.23 accepts (default)
+  kCosign,    // N=32768, PEM "ENCRYPTED COSIGN PRIVATE KEY": what containers/image 5.23 accepts
+              // (default)
   kStandard,  // N=65536, PEM "ENCRYPTED SIGSTORE PRIVATE KEY": the cosign 2.x form
 };
+
+// "cosign", "standard": the one place these are spelled (`--kdf`).
+TRUST_API std::string_view to_string(KdfProfile profile);
+// Throws UsageError listing the accepted names.
+TRUST_API KdfProfile parse_kdf_profile(std::string_view name);
 
 // Encrypts a private key into cosign's PEM format.
 TRUST_API std::string encrypt_private_key_pem(const PrivateKey& key, const SecretBytes& password,
@@ -46,5 +54,24 @@ TRUST_API PrivateKey import_private_key_pem(std::string_view pem, std::string_vi
 TRUST_API PublicKey load_public_key_file(const std::filesystem::path& path);
 TRUST_API PrivateKey load_private_key_file(const std::filesystem::path& path,
                                            const SecretBytes& password);
+
+// The public key of any key file: PEM "PUBLIC KEY", an encrypted cosign private key (asks
+// `get_password` only then) or an unencrypted private key PEM as import_private_key_pem reads.
+// Other PEM types are InputError naming the path.
+TRUST_API PublicKey load_public_key_of_any_key_file(
+    const std::filesystem::path& path, const std::function<SecretBytes()>& get_password);
+
+// A key pair on disk: PREFIX.key (encrypted, 0600) and PREFIX.pub (PEM public key, 0644).
+struct KeyPairFiles {
+  std::filesystem::path private_key;
+  std::filesystem::path public_key;
+};
+TRUST_API KeyPairFiles key_pair_files(const std::filesystem::path& prefix);
+
+// Writes a key pair atomically. With Overwrite::kNo an existing PREFIX.key or PREFIX.pub is
+// ExistsError, raised before `get_password` is asked and before anything is written.
+TRUST_API KeyPairFiles write_key_pair(const PrivateKey& key, const std::filesystem::path& prefix,
+                                      const std::function<SecretBytes()>& get_password,
+                                      KdfProfile profile, Overwrite overwrite);
 
 }  // namespace trust

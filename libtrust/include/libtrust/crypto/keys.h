@@ -14,12 +14,23 @@
 
 namespace trust {
 
-enum class KeyType { kEcdsaP256, kEcdsaP384, kEd25519, kRsa3072, kRsa4096 };
+enum class KeyType {
+  kEcdsaP256,
+  kEcdsaP384,
+  kEd25519,
+  kRsa3072,
+  kRsa4096,
+  kRsa2048,  // public keys only: accepted for verification (users bring keys), never generated,
+             // imported or decrypted as a signing key
+};
 
-// "ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072", "rsa-4096": the one place these are spelled.
+// "ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072", "rsa-4096", "rsa-2048": the one place these
+// are spelled.
 TRUST_API std::string_view to_string(KeyType type);
 // Throws UsageError listing the accepted names.
 TRUST_API KeyType parse_key_type(std::string_view name);
+// True for the types sigil generates and signs with (every type but kRsa2048).
+TRUST_API bool is_signing_key_type(KeyType type);
 
 // "sha256:<hex of SHA-256 over the SPKI DER>".
 class TRUST_API KeyId {

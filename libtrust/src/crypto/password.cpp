@@ -1,0 +1,127 @@
+#include "libtrust/crypto/password.h"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
+
+namespace trust {
+namespace {
+
+constexpr const char* kPasswordEnvVars[] = {"SIGIL_PASSWORD", "COSIGN_PASSWORD"};
+constexpr const char* kTtyPath = "/dev/tty";
+constexpr std::string_view kConfirmPrompt = "Enter password for private key again: ";
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Reads the first line from `fd` into a zeroizing buffer: stops at '\n' or end of input, strips a
+// trailing '\r'. More than limits::kMaxPasswordBytes before the line ends is a LimitError.
+SecretBytes read_line(int fd, const std::string& what) {
+  SecretBytes line;
+  line.resize(limits::kMaxPasswordBytes + 1);  // reserve once: no reallocation leaves copies
+  std::size_t n = 0;
+  for (;;) {
+    unsigned char c = 0;
+    auto got = ::read(fd, &c, 1);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw IoError(what + ": read failed: " + std::strerror(errno));
+    }
+    if (got == 0 || c == '\n') break;
+    if (n == limits::kMaxPasswordBytes) {
+      throw LimitError(what + ": password is longer than " +
+                       std::to_string(limits::kMaxPasswordBytes) + " bytes");
+    }
+    line.data()[n++] = c;
+    secure_wipe(&c, 1);
+  }
+  if (n > 0 && line.data()[n - 1] == '\r') --n;
+  SecretBytes out(line.data(), n);
+  return out;
+}
+
+SecretBytes from_file(const std::filesystem::path& path) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) {
+    if (errno == ENOENT) throw NotFoundError(path.string() + ": no such file (--password-file)");
+    throw IoError(path.string() + ": cannot open password file: " + std::strerror(errno));
+  }
+  return read_line(f.fd, path.string());
+}
+
+// Turns echo off on a terminal and restores the previous settings on scope exit.
+class EchoOff {
+ public:
+  explicit EchoOff(int fd) : fd_(fd) {
+    if (::tcgetattr(fd_, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    active_ = ::tcsetattr(fd_, TCSAFLUSH, &quiet) == 0;
+  }
+  ~EchoOff() {
+    if (active_) ::tcsetattr(fd_, TCSAFLUSH, &saved_);
+  }
+  EchoOff(const EchoOff&) = delete;
+  EchoOff& operator=(const EchoOff&) = delete;
+
+ private:
+  int fd_;
+  termios saved_{};
+  bool active_ = false;
+};
+
+void write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    auto n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // a prompt we cannot show is not fatal; reading will tell
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+SecretBytes prompt_once(int fd, std::string_view prompt) {
+  write_all(fd, prompt);
+  EchoOff quiet(fd);
+  return read_line(fd, kTtyPath);
+}
+
+}  // namespace
+
+SecretBytes read_password(const PasswordOptions& options) {
+  if (options.password_file) return from_file(*options.password_file);
+  for (const char* var : kPasswordEnvVars) {
+    // Set but empty is a valid, empty password (as cosign treats COSIGN_PASSWORD).
+    if (const char* value = std::getenv(var)) return SecretBytes::from_string(value);
+  }
+  Fd tty;
+  tty.fd = ::open(kTtyPath, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (tty.fd < 0 || !::isatty(tty.fd)) {
+    throw UsageError(
+        "no password: set SIGIL_PASSWORD or COSIGN_PASSWORD, pass --password-file, or run on a "
+        "terminal");
+  }
+  auto first = prompt_once(tty.fd, options.prompt);
+  if (options.confirm) {
+    auto second = prompt_once(tty.fd, kConfirmPrompt);
+    if (!(first == second)) throw UsageError("passwords do not match");
+  }
+  return first;
+}
+
+}  // namespace trust
