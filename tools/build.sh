@@ -29,14 +29,8 @@ if [ -z "$build_dir" ]; then
 fi
 case $build_dir in /*) ;; *) build_dir=$root/$build_dir ;; esac
 
-# GCC 12 reports false -Wmaybe-uninitialized positives inside libstdc++ (std::regex, reached through
-# catch.hpp) when -fsanitize=address,undefined is on; with -Werror they break the sanitizer build.
-# The warning stays on in the normal build, which is where it means something.
-san_flags=()
-if [ $sanitize = ON ]; then san_flags=(-DCMAKE_CXX_FLAGS=-Wno-maybe-uninitialized); fi
-
 jobs=${SIGIL_JOBS:-2}
 echo "build: $build_dir (RelWithDebInfo, sanitize=$sanitize, -j$jobs)" >&2
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIGIL_SANITIZE=$sanitize \
-  "${san_flags[@]}" "${extra[@]}" >/dev/null
+  "${extra[@]}" >/dev/null
 cmake --build "$build_dir" -j"$jobs" "${targets[@]}"

@@ -12,9 +12,9 @@ packages=(
   libssl-dev libsodium-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev zlib1g-dev
   libzstd-dev libarchive-dev
   # tests: Catch2, a real registry (distribution 2.8), htpasswd, openssl for CA/cert fixtures
-  catch2 docker-registry apache2-utils openssl
+  catch2 docker-registry apache2-utils openssl libcpp-httplib-dev curl
   # benchmarks: side-by-side timing, peak RSS (/usr/bin/time -f %M), layout generator
-  hyperfine time python3
+  hyperfine time python3 skopeo
 )
 
 missing=()

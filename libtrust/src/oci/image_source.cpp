@@ -1,12 +1,88 @@
 #include "libtrust/oci/image_source.h"
 
+#include <algorithm>
+
 #include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
+#include "libtrust/core/media_type.h"
+#include "libtrust/core/retry.h"
 #include "libtrust/oci/docker_archive.h"
 #include "libtrust/oci/layout.h"
 
 namespace trust::oci {
 
 ImageSource::~ImageSource() = default;
+
+std::string referrers_fallback_tag(const Digest& subject) {
+  return std::string(to_string(subject.algorithm())) + "-" + subject.hex();
+}
+
+namespace {
+
+// The fallback index under "sha256-<hex>", or nullopt when the tag is absent or holds no index.
+std::optional<Index> read_fallback_index(ImageSource& source, const Digest& subject) {
+  const auto tag = referrers_fallback_tag(subject);
+  auto desc = source.find_tag(tag);
+  if (!desc || !is_index_media_type(desc->media_type)) return std::nullopt;
+  auto bytes = source.fetch_manifest(*desc);
+  return Index::parse(bytes, source.describe() + ": referrers index " + tag);
+}
+
+bool lists(const Index& index, const Digest& digest) {
+  return std::any_of(index.manifests.begin(), index.manifests.end(),
+                     [&](const Descriptor& d) { return d.digest == digest; });
+}
+
+}  // namespace
+
+std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
+                                               std::string_view artifact_type) {
+  auto index = read_fallback_index(*this, subject);
+  if (!index) return {};
+  std::vector<Descriptor> out;
+  for (auto& d : index->manifests) {
+    if (!artifact_type.empty() && d.artifact_type.value_or("") != artifact_type) continue;
+    out.push_back(std::move(d));
+  }
+  if (out.size() > limits::kMaxSignaturesPerImage) {
+    throw LimitError(describe() + ": " + std::to_string(out.size()) + " referrers of " +
+                     subject.str() + " is over the limit of " +
+                     std::to_string(limits::kMaxSignaturesPerImage));
+  }
+  return out;
+}
+
+void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subject,
+                              bool subject_processed) {
+  if (subject_processed) return;
+  const auto tag = referrers_fallback_tag(subject.digest);
+  Descriptor entry;
+  entry.media_type = referrer.media_type;
+  entry.digest = referrer.digest;
+  entry.size = referrer.size;
+  entry.annotations = referrer.annotations;
+  entry.artifact_type = referrer.artifact_type;
+  // Read, add, write, then re-read: another writer may have replaced the index with its own
+  // version in between; merging again until our entry survives loses nobody's referrer.
+  retry_until_stable(describe() + ": referrers index " + tag, [&]() -> bool {
+    auto index = read_fallback_index(*this, subject.digest);
+    if (!index) {
+      index.emplace();
+      index->media_type = std::string(media_type::kOciIndex);
+    }
+    if (lists(*index, entry.digest)) return true;
+    if (index->manifests.size() >= limits::kMaxSignaturesPerImage) {
+      throw LimitError(describe() + ": referrers index " + tag + " already lists " +
+                       std::to_string(index->manifests.size()) + " manifests (limit " +
+                       std::to_string(limits::kMaxSignaturesPerImage) + ")");
+    }
+    index->manifests.push_back(entry);
+    auto json = index->to_json();
+    set_tag(tag, put_manifest(as_bytes(json), media_type::kOciIndex));
+    auto now = read_fallback_index(*this, subject.digest);
+    return now && lists(*now, entry.digest);
+  });
+}
 
 std::unique_ptr<ImageSource> open_image_source(const Reference& ref) {
   switch (ref.kind()) {

@@ -7,6 +7,7 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
+#include "libtrust/core/retry.h"
 
 namespace trust::sig {
 
@@ -77,51 +78,73 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
   return out;
 }
 
+namespace {
+
+// The layers of the current signature manifest under `tag` (empty when there is none).
+std::vector<oci::Descriptor> current_layers(oci::ImageStore& store, const std::string& tag) {
+  auto existing = store.find_tag(tag);
+  if (!existing) return {};
+  auto bytes = store.fetch_manifest(*existing);
+  return oci::Manifest::parse(bytes, store.describe() + ": signature manifest " + tag).layers;
+}
+
+bool has_layer(const std::vector<oci::Descriptor>& layers, const Digest& payload,
+               const std::string& signature_b64) {
+  for (const auto& l : layers) {
+    auto ann = l.annotations.find(std::string(kSignatureAnnotation));
+    if (l.digest == payload && ann != l.annotations.end() && ann->second == signature_b64) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteView payload,
                              ByteView signature) {
   const auto tag = signature_tag(image);
   const auto payload_digest = Digest::of(payload);
   const auto signature_b64 = base64_encode(signature);
+  bool appended = false;
+  bool blob_stored = false;
 
-  std::vector<oci::Descriptor> layers;
-  if (auto existing = store.find_tag(tag)) {
-    auto bytes = store.fetch_manifest(*existing);
-    auto manifest = oci::Manifest::parse(bytes, store.describe() + ": signature manifest " + tag);
-    layers = std::move(manifest.layers);
-    for (const auto& l : layers) {
-      auto ann = l.annotations.find(std::string(kSignatureAnnotation));
-      if (l.digest == payload_digest && ann != l.annotations.end() &&
-          ann->second == signature_b64) {
-        return false;
-      }
-    }
+  // Read, append, write, re-read: when several signers write the same tag at once, the last write
+  // wins and may drop a layer; a signer that finds its layer gone merges again.
+  retry_until_stable(store.describe() + ": signature manifest " + tag, [&]() -> bool {
+    auto layers = current_layers(store, tag);
+    if (has_layer(layers, payload_digest, signature_b64)) return true;
     if (layers.size() >= limits::kMaxSignaturesPerImage) {
       throw LimitError(store.describe() + ": signature manifest " + tag + " already holds " +
                        std::to_string(layers.size()) + " signatures (limit " +
                        std::to_string(limits::kMaxSignaturesPerImage) + ")");
     }
-  }
-  store.put_blob(payload, payload_digest);
-  oci::Descriptor layer;
-  layer.media_type = std::string(media_type::kCosignSimpleSigning);
-  layer.digest = payload_digest;
-  layer.size = payload.size();
-  layer.annotations[std::string(kSignatureAnnotation)] = signature_b64;
-  layers.push_back(std::move(layer));
+    if (!blob_stored) {
+      store.put_blob(payload, payload_digest);
+      blob_stored = true;
+    }
+    oci::Descriptor layer;
+    layer.media_type = std::string(media_type::kCosignSimpleSigning);
+    layer.digest = payload_digest;
+    layer.size = payload.size();
+    layer.annotations[std::string(kSignatureAnnotation)] = signature_b64;
+    layers.push_back(std::move(layer));
 
-  auto config = signature_config(layers);
-  oci::Manifest m;
-  m.schema_version = 2;
-  m.media_type = std::string(media_type::kOciManifest);
-  m.config.media_type = std::string(media_type::kOciConfig);
-  m.config.digest = Digest::of(as_bytes(config));
-  m.config.size = config.size();
-  m.layers = std::move(layers);
-  store.put_blob(as_bytes(config), m.config.digest);
-  auto json = m.to_json();
-  auto desc = store.put_manifest(as_bytes(json), media_type::kOciManifest);
-  store.set_tag(tag, desc);
-  return true;
+    auto config = signature_config(layers);
+    oci::Manifest m;
+    m.schema_version = 2;
+    m.media_type = std::string(media_type::kOciManifest);
+    m.config.media_type = std::string(media_type::kOciConfig);
+    m.config.digest = Digest::of(as_bytes(config));
+    m.config.size = config.size();
+    m.layers = std::move(layers);
+    store.put_blob(as_bytes(config), m.config.digest);
+    auto json = m.to_json();
+    store.set_tag(tag, store.put_manifest(as_bytes(json), media_type::kOciManifest));
+    appended = true;
+    return has_layer(current_layers(store, tag), payload_digest, signature_b64);
+  });
+  return appended;
 }
 
 }  // namespace trust::sig

@@ -45,12 +45,22 @@ class TRUST_API ImageSource {
   // Streams a blob in chunks to `sink` in constant memory, hashing as it goes. Throws
   // DigestMismatchError at the end if the bytes did not match: a sink must not act on content
   // until this returns.
-  virtual void stream_blob(const Descriptor& desc,
-                           const std::function<void(ByteView)>& sink) = 0;
+  virtual void stream_blob(const Descriptor& desc, const std::function<void(ByteView)>& sink) = 0;
 
   // Whether two blobs may be read concurrently (parallel layer hashing).
   virtual bool supports_parallel_reads() const { return true; }
+
+  // Manifests whose `subject` is `subject` (OCI 1.1 referrers), optionally only those of
+  // `artifact_type`. The default reads the referrers tag schema: an index under the tag
+  // "sha256-<hex>" (registries with the referrers API override this). At most
+  // limits::kMaxSignaturesPerImage entries (LimitError past that). The descriptors are claims of
+  // the index: callers fetch each manifest (verified) and check its subject themselves.
+  virtual std::vector<Descriptor> referrers(const Digest& subject,
+                                            std::string_view artifact_type = {});
 };
+
+// "sha256-<hex>": the referrers tag schema's fallback tag for `subject`.
+TRUST_API std::string referrers_fallback_tag(const Digest& subject);
 
 // A source that can also be written (OCI layout now; registry later).
 class TRUST_API ImageStore : public ImageSource {
@@ -61,6 +71,14 @@ class TRUST_API ImageStore : public ImageSource {
   virtual Descriptor put_manifest(ByteView bytes, std::string_view media_type) = 0;
   // Points `tag` at `desc`, replacing what it pointed to before (atomically).
   virtual void set_tag(std::string_view tag, const Descriptor& desc) = 0;
+
+  // Makes the stored manifest `referrer` (whose subject is `subject`) discoverable through
+  // referrers(). The default maintains the fallback index tag "sha256-<hex>": read, add the entry
+  // (with its artifactType and annotations) if absent, write, then re-read and merge again if a
+  // concurrent writer replaced it (bounded). `subject_processed` (a registry that answered
+  // OCI-Subject) skips it.
+  virtual void add_referrer(const Descriptor& referrer, const Descriptor& subject,
+                            bool subject_processed = false);
 };
 
 // Opens the source a reference names: oci: → OCI layout, docker-archive: → archive.

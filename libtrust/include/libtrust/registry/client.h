@@ -1,0 +1,135 @@
+#pragma once
+// An OCI distribution client over libcurl. One Client serves one command: it keeps connections,
+// TLS sessions and bearer tokens and reuses them across every request of that command.
+//
+// Security properties (each tested):
+// - every manifest and blob fetched is checked against the digest asked for; Docker-Content-Digest
+//   is never trusted on its own; a tag is resolved by fetching its manifest and hashing the bytes;
+// - credentials go only to the registry host they belong to: never to a redirect target on
+//   another host (blob redirects to storage are followed without Authorization);
+// - credentials and tokens never appear in logs, traces or error messages;
+// - every size read from the network is capped (manifests 4 MiB, error bodies 64 KiB, redirects 5).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libtrust/core/bytes.h"
+#include "libtrust/core/digest.h"
+#include "libtrust/core/reference.h"
+#include "libtrust/export.h"
+#include "libtrust/oci/manifest.h"
+
+namespace trust::registry {
+
+struct TransportOptions {
+  // PEM bundle of CAs to trust for TLS (in addition to the system store).
+  std::optional<std::filesystem::path> ca_file;
+  // "host[:port]" entries: plain HTTP, or TLS without verification, for these hosts only (a
+  // warning is printed once per host). Everything else is HTTPS with full verification.
+  std::vector<std::string> insecure_registries;
+  // config.json with "auths", "credHelpers", "credsStore"; default $DOCKER_CONFIG/config.json,
+  // else ~/.docker/config.json. A missing file means anonymous access.
+  std::optional<std::filesystem::path> docker_config;
+  std::chrono::milliseconds connect_timeout{10'000};
+  // A transfer slower than 1 KiB/s for this long is aborted (no fixed cap on large blobs).
+  std::chrono::milliseconds stall_timeout{30'000};
+  // Attempts for idempotent requests (GET, HEAD, PUT of content-addressed data) on 5xx, 429
+  // (honouring Retry-After up to 60 s), and dropped connections; backoff with jitter.
+  int max_attempts = 4;
+  // First backoff delay; each further attempt doubles it, with ±50 % jitter.
+  std::chrono::milliseconds retry_backoff_base{250};
+  // Cap on any single wait between attempts, Retry-After included (60 s; tests lower it).
+  std::chrono::milliseconds max_retry_delay{60'000};
+  // Progress on stderr for transfers over a few MB when stderr is a terminal.
+  bool progress = false;
+  // Called once per HTTP request with "METHOD URL -> STATUS" (no credentials): -v, benchmarks.
+  std::function<void(std::string_view)> trace;
+  TRUST_API void validate() const;
+};
+
+// What a command's requests cost (benchmarks, -v).
+struct RequestStats {
+  std::size_t requests = 0;        // every HTTP request, tokens included
+  std::size_t token_requests = 0;  // requests to a token endpoint
+  std::size_t connections = 0;     // new TCP connections opened
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
+// A repository on a registry: "127.0.0.1:5000" + "lab/hello".
+struct Repository {
+  std::string registry;
+  std::string name;
+  TRUST_API static Repository of(const Reference& ref);  // registry references only
+  std::string str() const { return registry + "/" + name; }
+};
+
+class TRUST_API Client {
+ public:
+  explicit Client(TransportOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // GET /v2/ (auth challenge discovery). Throws RegistryError naming the host on failure.
+  void ping(std::string_view registry);
+
+  // Manifest by tag: fetched once, its digest computed from the bytes. nullopt on 404.
+  // The returned descriptor's media type is the manifest's own (Content-Type / mediaType field).
+  struct Fetched {
+    oci::Descriptor descriptor;
+    Bytes bytes;
+  };
+  std::optional<Fetched> get_manifest_by_tag(const Repository& repo, std::string_view tag);
+  // Manifest by digest, checked against it (and its size when desc.size != 0).
+  Bytes get_manifest(const Repository& repo, const oci::Descriptor& desc);
+  // HEAD a manifest by tag or digest: its descriptor per the registry, or nullopt (404). The
+  // digest here is the registry's claim: use it only to decide whether to fetch.
+  std::optional<oci::Descriptor> head_manifest(const Repository& repo, std::string_view reference);
+  // PUT a manifest under a tag or its digest. Retries MANIFEST_BLOB_UNKNOWN and DIGEST_INVALID
+  // (distribution 2.8 answers these while a concurrent signer uploads the same blob).
+  // Returns its descriptor; `subject_processed` is set when the registry answered OCI-Subject.
+  oci::Descriptor put_manifest(const Repository& repo, std::string_view reference, ByteView bytes,
+                               std::string_view media_type, bool* subject_processed = nullptr);
+  void delete_manifest(const Repository& repo, const Digest& digest);
+
+  // Blob into memory (≤ max_bytes, checked from desc.size first) or streamed to `sink` in
+  // constant memory; both verified against desc.digest. Follows redirects (≤ 5).
+  Bytes get_blob(const Repository& repo, const oci::Descriptor& desc, std::uint64_t max_bytes);
+  void stream_blob(const Repository& repo, const oci::Descriptor& desc,
+                   const std::function<void(ByteView)>& sink);
+  bool blob_exists(const Repository& repo, const Digest& digest);
+  // Uploads a blob held in memory (monolithic POST + PUT), skipping it if it already exists.
+  void put_blob(const Repository& repo, ByteView data, const Digest& digest);
+  // Uploads a blob from a reader (chunked PATCHes of `chunk_size`, then PUT ?digest=).
+  // `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
+  void put_blob_stream(const Repository& repo, const Digest& digest, std::uint64_t size,
+                       const std::function<std::size_t(std::uint8_t*, std::size_t)>& read,
+                       std::size_t chunk_size = 16u << 20);
+  // Cross-repository mount; false when the registry declined (the caller then uploads).
+  bool mount_blob(const Repository& repo, const Digest& digest, const Repository& from);
+
+  // Every tag (following Link pagination), at most `max_tags`.
+  std::vector<std::string> list_tags(const Repository& repo, std::size_t max_tags = 100000);
+
+  // GET /v2/<repo>/referrers/<digest>[?artifactType=]: the index, or nullopt when the registry
+  // does not implement the API (404 / 405 without an OCI index body).
+  std::optional<oci::Index> referrers(const Repository& repo, const Digest& subject,
+                                      std::string_view artifact_type = {});
+
+  RequestStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trust::registry
