@@ -52,6 +52,36 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
   return out;
 }
 
+bool ImageStore::has_blob(const Digest&) {
+  return false;
+}
+
+void ImageStore::put_blob_stream(const Descriptor& desc, const BlobReader& read) {
+  if (desc.size > kMaxBufferedBlobBytes) {
+    throw LimitError(describe() + ": blob " + desc.digest.str() + " of " +
+                     std::to_string(desc.size) + " bytes is too large to buffer");
+  }
+  Bytes data(static_cast<std::size_t>(desc.size) + 1);
+  std::size_t got = 0;
+  while (true) {
+    auto n = read(data.data() + got, data.size() - got);
+    if (n == 0) break;
+    got += n;
+    if (got == data.size()) {
+      throw DigestMismatchError(describe() + ": blob " + desc.digest.str() +
+                                " is longer than its descriptor's " + std::to_string(desc.size) +
+                                " bytes");
+    }
+  }
+  data.resize(got);
+  if (got != desc.size) {
+    throw DigestMismatchError(describe() + ": blob " + desc.digest.str() + " has " +
+                              std::to_string(got) + " bytes, its descriptor says " +
+                              std::to_string(desc.size));
+  }
+  put_blob(data, desc.digest);
+}
+
 void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subject,
                               bool subject_processed) {
   if (subject_processed) return;

@@ -127,11 +127,30 @@ class OciLayout final : public ImageStore {
   }
 
   void put_blob(ByteView data, const Digest& digest) override {
-    auto got = Digest::of(data, digest.algorithm());
-    if (got != digest) {
-      throw DigestMismatchError(name_ + ": refusing to store blob " + digest.str() +
-                                ": the bytes hash to " + got.str());
+    Descriptor desc;
+    desc.digest = digest;
+    desc.size = data.size();
+    std::size_t offset = 0;
+    put_blob_stream(desc, [&](std::uint8_t* buf, std::size_t cap) {
+      auto n = std::min(cap, data.size() - offset);
+      std::memcpy(buf, data.data() + offset, n);
+      offset += n;
+      return n;
+    });
+  }
+
+  bool has_blob(const Digest& digest) override {
+    try {
+      (void)open_blob(digest);
+      return true;
+    } catch (const NotFoundError&) {
+      return false;
     }
+  }
+
+  // Written to a temporary file while hashing; renamed into place only when digest and size match.
+  void put_blob_stream(const Descriptor& desc, const BlobReader& read) override {
+    const auto& digest = desc.digest;
     auto blobs = open_or_make_dir(root_, "blobs");
     auto alg = open_or_make_dir(blobs, std::string(to_string(digest.algorithm())));
     std::random_device rd;
@@ -142,19 +161,41 @@ class OciLayout final : public ImageStore {
       throw IoError(name_ + ": cannot create a temporary file for blob " + digest.str() + ": " +
                     errno_text(errno));
     }
+    auto remove_tmp = [&] { ::unlinkat(alg.get(), tmp.c_str(), 0); };
     auto fail = [&](const std::string& step) {
       int e = errno;
-      ::unlinkat(alg.get(), tmp.c_str(), 0);
+      remove_tmp();
       throw IoError(name_ + ": storing blob " + digest.str() + ": " + step + ": " + errno_text(e));
     };
-    std::size_t put = 0;
-    while (put < data.size()) {
-      auto n = ::write(out.get(), data.data() + put, data.size() - put);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("write failed");
+    Hasher hasher(digest.algorithm());
+    std::vector<std::uint8_t> buf(detail::kChunkBytes);
+    std::uint64_t total = 0;
+    try {
+      while (true) {
+        auto n = read(buf.data(), buf.size());
+        if (n == 0) break;
+        hasher.update(ByteView(buf.data(), n));
+        total += n;
+        std::size_t put = 0;
+        while (put < n) {
+          auto w = ::write(out.get(), buf.data() + put, n - put);
+          if (w < 0) {
+            if (errno == EINTR) continue;
+            fail("write failed");
+          }
+          put += static_cast<std::size_t>(w);
+        }
       }
-      put += static_cast<std::size_t>(n);
+    } catch (...) {
+      remove_tmp();
+      throw;
+    }
+    auto got = hasher.finish();
+    if (got != digest || total != desc.size) {
+      remove_tmp();
+      throw DigestMismatchError(name_ + ": refusing to store blob " + digest.str() + " (" +
+                                std::to_string(desc.size) + " bytes): the bytes hash to " +
+                                got.str() + " (" + std::to_string(total) + " bytes)");
     }
     if (::fsync(out.get()) != 0) fail("fsync failed");
     out.reset();

@@ -67,6 +67,14 @@ class TRUST_API ImageStore : public ImageSource {
  public:
   // Stores a blob under its digest (verified), idempotent.
   virtual void put_blob(ByteView data, const Digest& digest) = 0;
+  // Whether a blob is already stored (used only to skip an upload; never as proof of content).
+  virtual bool has_blob(const Digest& digest);
+  // Stores a blob read from `read` (which fills the buffer and returns the bytes written, 0 at
+  // the end) in constant memory; the blob becomes visible only after its digest and size are
+  // checked. The default buffers in memory (at most kMaxBufferedBlobBytes); stores override it.
+  using BlobReader = std::function<std::size_t(std::uint8_t*, std::size_t)>;
+  virtual void put_blob_stream(const Descriptor& desc, const BlobReader& read);
+  static constexpr std::uint64_t kMaxBufferedBlobBytes = 256ull << 20;
   // Stores a manifest or index (as a blob in a layout) and returns its descriptor.
   virtual Descriptor put_manifest(ByteView bytes, std::string_view media_type) = 0;
   // Points `tag` at `desc`, replacing what it pointed to before (atomically).
