@@ -2,8 +2,19 @@
 
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/media_type.h"
 
 namespace trust::verify {
+
+std::string_view to_string(SignatureFormat format) {
+  switch (format) {
+    case SignatureFormat::kCosign:
+      return "cosign";
+    case SignatureFormat::kBundle:
+      return "bundle";
+  }
+  return "?";
+}
 
 void Policy::validate() const {
   if (required_annotations.size() > limits::kMaxAnnotations) {
@@ -50,7 +61,9 @@ VerificationResult Verifier::verify(const Digest& image,
   VerificationResult result{.image = image, .signatures = {}};
   for (const auto& s : signatures) {
     SignatureVerdict v;
+    v.format = SignatureFormat::kCosign;
     v.index = s.index;
+    v.origin = "cosign .sig layer " + std::to_string(s.index);
     v.layer_digest = s.layer.digest;
     if (s.problem) {
       v.reason = *s.problem;
@@ -106,6 +119,98 @@ VerificationResult Verifier::verify(const Digest& image,
     v.reason = "valid signature by trusted key " + *v.key_id;
     result.signatures.push_back(std::move(v));
   }
+  return result;
+}
+
+namespace {
+
+// The verdict on one bundle referrer; see verifier.h for the steps.
+SignatureVerdict judge_bundle(const Digest& image, const sig::BundleReferrer& b,
+                              const TrustedKeys& keys, const Policy& policy) {
+  SignatureVerdict v;
+  v.format = SignatureFormat::kBundle;
+  v.index = b.index;
+  v.origin = b.origin();
+  v.referrer_digest = b.manifest.digest;
+  if (b.layer) v.layer_digest = b.layer->digest;
+  if (b.problem || !b.bundle) {
+    v.reason = b.problem.value_or("no bundle");
+    return v;
+  }
+  if (auto why = b.bundle->unsupported_reason()) {
+    v.reason = *why;
+    return v;
+  }
+  const auto& envelope = b.bundle->dsse_envelope();
+  if (!envelope) {
+    v.reason = "bundle holds no DSSE envelope";
+    return v;
+  }
+  // 1. The DSSE signature over the PAE with a trusted key. The key hint and keyid in the bundle
+  //    are claims of the signed object: they choose nothing.
+  auto verified = envelope->verify(keys.keys());
+  if (!verified) {
+    v.reason = "bundle's DSSE signature does not verify with any trusted key";
+    return v;
+  }
+  v.key_id = verified->key_id;
+  // 2. Only an in-toto statement can name the image.
+  if (verified->payload_type != media_type::kInTotoPayload) {
+    v.reason = "bundle's DSSE payloadType is '" + verified->payload_type.substr(0, 100) +
+               "', not " + std::string(media_type::kInTotoPayload);
+    return v;
+  }
+  // 3. Now the payload is authentic: parse it.
+  try {
+    v.statement = sig::Statement::parse(verified->payload, "bundle's in-toto statement");
+  } catch (const Error& e) {
+    v.reason = std::string("signed statement is malformed: ") + e.what();
+    return v;
+  }
+  // 4. An attestation of another type never stands in for a signature.
+  if (v.statement->predicate_type != sig::kCosignSignPredicateType) {
+    v.reason = "signed statement is an attestation of type '" +
+               v.statement->predicate_type.substr(0, 200) + "', not an image signature (" +
+               std::string(sig::kCosignSignPredicateType) + ")";
+    return v;
+  }
+  // 5. The statement must name this image: a signature for image A never vouches for image B.
+  const auto* subject = v.statement->find_subject(image);
+  if (subject == nullptr) {
+    std::string named;
+    for (const auto& s : v.statement->subjects) {
+      auto it = s.digest.find(std::string(to_string(image.algorithm())));
+      if (it == s.digest.end()) continue;
+      named = std::string(to_string(image.algorithm())) + ":" + it->second;
+      break;
+    }
+    v.reason = "signed statement is for " + (named.empty() ? std::string("another image") : named) +
+               ", not " + image.str();
+    return v;
+  }
+  v.subject = *subject;
+  // 6. Required annotations, on the subject that names the image.
+  if (auto missing = subject->missing_annotations(policy.required_annotations); !missing.empty()) {
+    v.reason = "signed statement lacks required annotation(s) " + missing;
+    return v;
+  }
+  v.verified = true;
+  v.reason = "valid bundle signature by trusted key " + *v.key_id;
+  return v;
+}
+
+}  // namespace
+
+VerificationResult Verifier::verify(const Digest& image,
+                                    const std::vector<sig::CosignSignature>& cosign,
+                                    const std::vector<sig::BundleReferrer>& bundles,
+                                    const Policy& policy) const {
+  auto result = verify(image, cosign, policy);
+  if (bundles.size() > limits::kMaxSignaturesPerImage) {
+    throw LimitError(std::to_string(bundles.size()) + " bundle referrers is over the limit of " +
+                     std::to_string(limits::kMaxSignaturesPerImage));
+  }
+  for (const auto& b : bundles) result.signatures.push_back(judge_bundle(image, b, keys_, policy));
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include "libtrust/oci/inspect.h"
 #include "libtrust/sig/cosign_layout.h"
+#include "libtrust/sig/referrers.h"
 
 namespace trust::verify {
 
@@ -18,10 +19,13 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
     (void)source.fetch_manifest(image);
   }
   auto found = sig::read_cosign_signatures(source, image.digest);
+  auto bundles = sig::read_bundle_referrers(source, image.digest);
   ImageVerification out{.image = image,
                         .signatures_found = found.has_value(),
+                        .bundle_referrers = bundles.size(),
                         .result = VerificationResult{.image = image.digest, .signatures = {}}};
-  if (found) out.result = verifier.verify(image.digest, found->signatures, policy);
+  const std::vector<sig::CosignSignature> none;
+  out.result = verifier.verify(image.digest, found ? found->signatures : none, bundles, policy);
   return out;
 }
 

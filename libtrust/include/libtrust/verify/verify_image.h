@@ -1,8 +1,10 @@
 #pragma once
 // Verification of an image where it lives (layout, archive; registry later): resolve the reference
 // once, check that the manifest and every blob match their digests, read the attached signatures
-// and hand them to the Verifier. What `sigil verify` runs.
+// in both layouts (the cosign .sig tag and sigstore bundle referrers) and hand them to the
+// Verifier. What `sigil verify` runs.
 
+#include <cstddef>
 #include <optional>
 
 #include "libtrust/core/reference.h"
@@ -17,9 +19,10 @@ struct ImageVerifyOptions {
 };
 
 struct ImageVerification {
-  oci::Descriptor image;          // what the reference resolved to (once)
-  bool signatures_found = false;  // a .sig attachment exists
-  VerificationResult result;
+  oci::Descriptor image;             // what the reference resolved to (once)
+  bool signatures_found = false;     // a .sig attachment exists
+  std::size_t bundle_referrers = 0;  // sigstore bundle referrers listed for the image
+  VerificationResult result;         // verdicts on the .sig layers, then on the bundle referrers
 };
 
 // Throws on input/I-O errors (unreadable layout, blob digest mismatch, limits). A verdict of "not

@@ -1,0 +1,190 @@
+#include "libtrust/sig/referrers.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
+#include "libtrust/core/media_type.h"
+#include "libtrust/sig/dsse.h"
+#include "libtrust/sig/intoto.h"
+
+namespace trust::sig {
+namespace {
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buf, n);
+}
+
+oci::Descriptor empty_config() {
+  oci::Descriptor d;
+  d.media_type = std::string(media_type::kOciEmpty);
+  d.digest = Digest::parse(kEmptyJsonDigest);
+  d.size = kEmptyJsonBlob.size();
+  return d;
+}
+
+// The subject as the referrer records it: media type, digest, size (no annotations, platform).
+oci::Descriptor subject_descriptor(const oci::Descriptor& image) {
+  oci::Descriptor d;
+  d.media_type = image.media_type;
+  d.digest = image.digest;
+  d.size = image.size;
+  return d;
+}
+
+}  // namespace
+
+std::string BundleReferrer::origin() const {
+  return "referrer manifest " + manifest.digest.str();
+}
+
+oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& subject,
+                              const Bundle& bundle, std::string_view predicate_type,
+                              std::string_view created) {
+  const auto json = bundle.to_json();
+  const auto bundle_digest = Digest::of(as_bytes(json));
+  store.put_blob(as_bytes(json), bundle_digest);
+  const auto config = empty_config();
+  store.put_blob(as_bytes(kEmptyJsonBlob), config.digest);
+
+  oci::Descriptor layer;
+  layer.media_type = std::string(media_type::kSigstoreBundleV03);
+  layer.digest = bundle_digest;
+  layer.size = json.size();
+  layer.annotations[std::string(kAnnotationTitle)] =
+      std::string(to_string(bundle_digest.algorithm())) + "-" + bundle_digest.hex() +
+      ".sigstore.json";
+
+  oci::Manifest m;
+  m.schema_version = 2;
+  m.media_type = std::string(media_type::kOciManifest);
+  m.artifact_type = std::string(media_type::kSigstoreBundleV03);
+  m.config = config;
+  m.layers.push_back(std::move(layer));
+  m.subject = subject_descriptor(subject);
+  m.annotations[std::string(kAnnotationBundleContent)] = std::string(to_string(bundle.content()));
+  if (!predicate_type.empty()) {
+    m.annotations[std::string(kAnnotationBundlePredicateType)] = std::string(predicate_type);
+  }
+  m.annotations[std::string(kAnnotationCreated)] =
+      created.empty() ? now_rfc3339() : std::string(created);
+  const auto manifest_json = m.to_json();
+  auto desc = store.put_manifest(as_bytes(manifest_json), media_type::kOciManifest);
+  desc.artifact_type = m.artifact_type;
+  desc.annotations = m.annotations;
+  store.add_referrer(desc, subject);
+  return desc;
+}
+
+std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, const Digest& image) {
+  auto listed = source.referrers(image, media_type::kSigstoreBundleV03);
+  if (listed.size() > limits::kMaxSignaturesPerImage) {
+    throw LimitError(source.describe() + ": " + std::to_string(listed.size()) +
+                     " bundle referrers of " + image.str() + " is over the limit of " +
+                     std::to_string(limits::kMaxSignaturesPerImage));
+  }
+  std::vector<BundleReferrer> out;
+  out.reserve(listed.size());
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    BundleReferrer r;
+    r.index = i;
+    r.manifest = listed[i];
+    const std::string what = source.describe() + ": " + r.origin();
+    if (r.manifest.media_type != media_type::kOciManifest) {
+      r.problem = "referrer media type is '" + r.manifest.media_type.substr(0, 100) + "', not " +
+                  std::string(media_type::kOciManifest);
+      out.push_back(std::move(r));
+      continue;
+    }
+    // Fetched by digest and checked against it; a registry serving other bytes is an error.
+    auto bytes = source.fetch_manifest(r.manifest);
+    oci::Manifest m;
+    try {
+      m = oci::Manifest::parse(bytes, what);
+    } catch (const Error& e) {
+      r.problem = std::string("referrer manifest is malformed: ") + e.what();
+      out.push_back(std::move(r));
+      continue;
+    }
+    if (!m.subject || m.subject->digest != image) {
+      r.problem = m.subject ? "referrer manifest's subject is " + m.subject->digest.str() +
+                                  ", not " + image.str()
+                            : std::string("referrer manifest has no subject");
+    } else if (m.artifact_type.value_or("") != media_type::kSigstoreBundleV03) {
+      r.problem = "referrer manifest's artifactType is '" +
+                  m.artifact_type.value_or("").substr(0, 100) + "', not " +
+                  std::string(media_type::kSigstoreBundleV03);
+    } else if (m.layers.size() != 1) {
+      r.problem = "referrer manifest has " + std::to_string(m.layers.size()) +
+                  " layers, a bundle referrer has exactly one";
+    } else if (m.layers[0].media_type != media_type::kSigstoreBundleV03) {
+      r.problem = "bundle layer media type is '" + m.layers[0].media_type.substr(0, 100) +
+                  "', not " + std::string(media_type::kSigstoreBundleV03);
+    } else if (m.layers[0].size > kMaxBundleBytes) {
+      r.layer = m.layers[0];
+      r.problem = "bundle layer size " + std::to_string(m.layers[0].size) +
+                  " is over the limit of " + std::to_string(kMaxBundleBytes) + " bytes";
+    }
+    if (r.problem) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    r.layer = m.layers[0];
+    auto blob = source.fetch_blob(*r.layer, kMaxBundleBytes);
+    try {
+      r.bundle = Bundle::parse(blob, what + " bundle " + r.layer->digest.str());
+    } catch (const Error& e) {
+      r.problem = std::string("bundle is malformed: ") + e.what();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+namespace {
+
+BundleSigned sign_one_bundle(oci::ImageStore& store, const oci::Descriptor& image,
+                             const PrivateKey& key, const SignOptions& options) {
+  const auto statement = cosign_sign_statement(image.digest, options.annotations).serialize();
+  auto envelope = DsseEnvelope::sign(media_type::kInTotoPayload, as_bytes(statement), key);
+  const auto bundle = Bundle::for_dsse(std::move(envelope), key.public_key());
+  const auto bundle_digest = Digest::of(as_bytes(bundle.to_json()));
+  // Referrers already listed before this one: an identical manifest (same bundle, same second)
+  // is not listed twice.
+  const auto before = store.referrers(image.digest, media_type::kSigstoreBundleV03);
+  auto desc = attach_bundle(store, image, bundle, kCosignSignPredicateType);
+  const bool appended = std::none_of(before.begin(), before.end(), [&](const oci::Descriptor& d) {
+    return d.digest == desc.digest;
+  });
+  return {.image = image.digest, .referrer = desc, .bundle = bundle_digest, .appended = appended};
+}
+
+}  // namespace
+
+std::vector<BundleSigned> sign_image_bundle(oci::ImageStore& store, const oci::Descriptor& image,
+                                            const PrivateKey& key, const SignOptions& options) {
+  options.validate();
+  std::vector<BundleSigned> out;
+  // The manifest is fetched (and so checked against its digest) before anything is signed.
+  auto bytes = store.fetch_manifest(image);
+  auto kind = oci::classify_manifest(bytes, image.media_type, store.describe());
+  out.push_back(sign_one_bundle(store, image, key, options));
+  if (options.recursive && kind == oci::ManifestKind::kIndex) {
+    auto index = oci::Index::parse(bytes, store.describe() + ": index " + image.digest.str());
+    for (const auto& child : index.manifests) {
+      if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
+      store.fetch_manifest(child);  // present and matching its digest
+      out.push_back(sign_one_bundle(store, child, key, options));
+    }
+  }
+  return out;
+}
+
+}  // namespace trust::sig
