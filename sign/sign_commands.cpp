@@ -9,6 +9,7 @@
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/crypto/password.h"
 #include "libtrust/oci/image_source.h"
+#include "libtrust/sig/referrers.h"
 #include "libtrust/sig/signer.h"
 
 namespace sigil::cli {
@@ -21,6 +22,7 @@ struct SignArgs {
   std::string identity;
   std::string password_file;
   std::string image;
+  std::string format = "cosign";  // cosign | bundle
   OutputFormat output = OutputFormat::kText;
 };
 
@@ -47,6 +49,24 @@ int run_sign(const SignArgs& a) {
   auto key = trust::load_private_key_file(a.key, password);
   password.clear();
 
+  if (a.format == "bundle") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : trust::sig::sign_image_bundle(*store, image, key, options)) {
+      if (a.output == OutputFormat::kJson) {
+        out.push_back({{"digest", s.image.str()},
+                       {"format", "bundle"},
+                       {"referrer", s.referrer.digest.str()},
+                       {"bundle", s.bundle.str()},
+                       {"appended", s.appended},
+                       {"keyId", key.public_key().key_id().str()}});
+      } else {
+        std::cerr << (s.appended ? "Signed " : "Already signed ") << s.image.str() << " -> "
+                  << store->describe() << ": referrer " << s.referrer.digest.str() << "\n";
+      }
+    }
+    if (a.output == OutputFormat::kJson) std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
   auto signed_manifests = trust::sig::sign_image(*store, image, key, options);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& s : signed_manifests) {
@@ -80,6 +100,10 @@ void register_sign_commands(Program& prog) {
                   "docker-reference to write into the payload (default: the image's repository)");
   cmd->add_option("--password-file", args->password_file,
                   "Read the key password from this file (first line)");
+  cmd->add_option("--format", args->format,
+                  "Signature layout: cosign (sha256-<hex>.sig tag) or bundle (sigstore bundle as "
+                  "an OCI 1.1 referrer, as cosign 3 writes)")
+      ->check(CLI::IsMember({"cosign", "bundle"}));
   add_output_option(*cmd, args->output);
   cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
   cmd->callback([&prog, args] { prog.action = [args] { return run_sign(*args); }; });

@@ -22,10 +22,22 @@ struct VerifyArgs {
 
 nlohmann::json verdict_json(const trust::verify::SignatureVerdict& v) {
   nlohmann::json j{{"index", v.index},
+                   {"format", std::string(trust::verify::to_string(v.format))},
+                   {"origin", v.origin},
                    {"verified", v.verified},
                    {"reason", v.reason},
                    {"keyId", v.key_id ? nlohmann::json(*v.key_id) : nlohmann::json(nullptr)}};
   if (v.layer_digest) j["layerDigest"] = v.layer_digest->str();
+  if (v.referrer_digest) j["referrerDigest"] = v.referrer_digest->str();
+  if (v.statement) j["predicateType"] = v.statement->predicate_type;
+  if (v.subject) {
+    nlohmann::json ann = nlohmann::json::object();
+    for (const auto& [k, val] : v.subject->annotations) {
+      ann[k] = v.subject->non_string_annotations.count(k) ? nlohmann::json::parse(val)
+                                                          : nlohmann::json(val);
+    }
+    j["annotations"] = ann;
+  }
   if (v.payload) {
     j["dockerReference"] = v.payload->docker_reference;
     j["signedDigest"] = v.payload->manifest_digest.str();
@@ -59,19 +71,25 @@ int run_verify(const VerifyArgs& a) {
                      {"verified", ok},
                      {"signatureTag", trust::sig::signature_tag(v.image.digest)},
                      {"signaturesFound", v.signatures_found},
+                     {"bundleReferrers", v.bundle_referrers},
                      {"summary", r.summary()},
                      {"signatures", nlohmann::json::array()}};
     for (const auto& s : r.signatures) j["signatures"].push_back(verdict_json(s));
     std::cout << j.dump(2) << "\n";
   }
   std::cerr << "Verifying " << ref.str() << " (" << v.image.digest.str() << ")\n";
-  if (!v.signatures_found) {
+  if (!v.signatures_found && v.bundle_referrers == 0) {
     std::cerr << "  no signatures: " << source->describe() << " has no tag "
-              << trust::sig::signature_tag(v.image.digest) << "\n";
+              << trust::sig::signature_tag(v.image.digest) << " and no bundle referrers\n";
   }
   for (const auto& s : r.signatures) {
-    std::cerr << "  signature " << s.index << ": " << (s.verified ? "OK" : "FAILED") << ": "
-              << s.reason << "\n";
+    std::cerr << "  " << s.origin << ": " << (s.verified ? "OK" : "FAILED") << ": " << s.reason
+              << "\n";
+    if (s.verified && s.subject) {
+      for (const auto& [k, val] : s.subject->annotations) {
+        std::cerr << "    " << k << "=" << val << "\n";
+      }
+    }
     if (s.verified && s.payload) {
       std::cerr << "    identity: " << s.payload->docker_reference << "\n";
       for (const auto& [k, val] : s.payload->optional) {
