@@ -4,7 +4,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -216,9 +215,7 @@ TEST_CASE("bad key files: exit 3 with a message naming the file", "[cli][key]") 
     INFO(c.name);
     auto path = (dir / c.name).string();
     write_text_file(path, c.content);
-    auto start = std::chrono::steady_clock::now();
     auto r = run_sigil({"key", "public", "--key", path}, "pw");
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
     CHECK(r.exit_code == 3);
     CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains(c.says));
   }

@@ -217,7 +217,7 @@ TEST_CASE("scrypt parameters outside the accepted set are refused before any wor
   // N = 2^20 would take seconds and 1 GiB; it must be refused at once, as a named limit.
   auto start = std::chrono::steady_clock::now();
   CHECK(refuse(key_body("1048576")) == ErrorCode::kLimit);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(50));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(250));
   CHECK_THAT(
       message_of([&] { decrypt_private_key_pem(wrap_pem(key_body("1048576")), pw, "k.key"); }),
       Catch::StartsWith("k.key: ") && Catch::Contains("N=1048576"));
