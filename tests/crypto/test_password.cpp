@@ -47,7 +47,7 @@ std::string read_from_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-TEST_CASE("--password-file: the first line, without its line ending", "[crypto][password]") {
+TEST_CASE("password file: the first line, without its line ending", "[crypto][password]") {
   sigil::test::TempDir dir;
   auto f = dir / "pw";
   sigil::test::write_text_file(f, "secret\nsecond line\n");
@@ -66,7 +66,7 @@ TEST_CASE("--password-file: the first line, without its line ending", "[crypto][
   CHECK(read_from_file(f) == "from-file");
 }
 
-TEST_CASE("--password-file: at and past the size limit; missing file", "[crypto][password]") {
+TEST_CASE("password file: at and past the size limit; missing file", "[crypto][password]") {
   sigil::test::TempDir dir;
   auto f = dir / "pw";
   std::string at_limit(limits::kMaxPasswordBytes, 'x');
