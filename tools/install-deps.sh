@@ -24,6 +24,12 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The sigstore-js interop test needs node and npm. Some machines ship their own Node.js (with npm)
+# outside dpkg; only when the commands are absent do we install Debian's packages.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed" >&2
   exit 0
