@@ -26,4 +26,16 @@ inline constexpr std::size_t kMaxArchiveManifestBytes = 4u << 20;  // docker-arc
 inline constexpr std::size_t kMaxArchiveEntries = 100000;          // entries in a docker-archive
 inline constexpr std::size_t kMaxAnnotations = 256;  // -a k=v / annotations per object
 
+// Registry client (libtrust/registry): everything a registry, token server or credential helper
+// sends is bounded too.
+inline constexpr std::size_t kMaxTokenResponseBytes = 1u << 20;       // bearer token JSON
+inline constexpr std::size_t kMaxAuthHeaderBytes = 8u << 10;          // one WWW-Authenticate
+inline constexpr std::size_t kMaxResponseHeaderBytes = 256u << 10;    // all headers of a response
+inline constexpr std::size_t kMaxTagListPageBytes = 8u << 20;         // one /tags/list page
+inline constexpr std::size_t kMaxTagListPages = 10000;                // pages followed via Link
+inline constexpr std::size_t kMaxReferrersPages = 16;                 // referrers pages via Link
+inline constexpr std::size_t kMaxDockerConfigBytes = 1u << 20;        // config.json
+inline constexpr std::size_t kMaxCredentialHelperOutput = 64u << 10;  // docker-credential-* get
+inline constexpr int kMaxManifestPutRetries = 6;  // MANIFEST_BLOB_UNKNOWN / DIGEST_INVALID
+
 }  // namespace trust::limits

@@ -1,0 +1,143 @@
+#pragma once
+// Private to libtrust/registry: the HTTP transport over libcurl. One Transport per Client: a
+// CURLSH share (connections, DNS, TLS sessions) so every request of a command reuses connections;
+// manual redirects that drop Authorization across origins; retries with backoff for idempotent
+// requests; bodies capped while reading; stall detection; progress; trace; stats.
+
+#include <curl/curl.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "libtrust/core/bytes.h"
+#include "libtrust/core/error.h"
+#include "libtrust/core/secret.h"
+#include "libtrust/registry/client.h"
+
+namespace trust::registry::detail {
+
+// RAII for every curl handle.
+struct CurlEasyDeleter {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+struct CurlShareDeleter {
+  void operator()(CURLSH* h) const noexcept { curl_share_cleanup(h); }
+};
+// Wipes every header string before freeing: Authorization values are secrets.
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const noexcept;
+};
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlShare = std::unique_ptr<CURLSH, CurlShareDeleter>;
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
+// Response headers, names lower-cased, in arrival order.
+struct Headers {
+  std::vector<std::pair<std::string, std::string>> items;
+  std::optional<std::string> get(std::string_view name) const;
+  std::vector<std::string> all(std::string_view name) const;
+};
+
+struct Request {
+  std::string method = "GET";  // GET HEAD PUT POST PATCH DELETE
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"; never secrets
+  // "Authorization: …" (a secret): sent only while the URL's origin is the request's first
+  // origin (scheme://host:port), never after a redirect elsewhere; never traced or logged.
+  const SecretBytes* authorization = nullptr;
+  ByteView body;                  // payload of PUT / POST / PATCH
+  bool idempotent = true;         // retried on 5xx, 429 and dropped connections
+  bool follow_redirects = false;  // GET / HEAD only, at most limits::kMaxRedirects
+  // A success (2xx) body is kept in memory up to `max_body` bytes (LimitError past it, the
+  // transfer aborted), or handed to `sink` chunk by chunk when set.
+  std::size_t max_body = 0;
+  std::function<void(ByteView)> sink;
+  std::string what;      // names the operation in messages: "127.0.0.1:5000/lab/hello:v1"
+  std::string progress;  // label for the progress line (empty: none)
+};
+
+struct Response {
+  long status = 0;
+  std::string url;  // the URL that answered (after redirects)
+  Headers headers;
+  Bytes body;  // success body (≤ max_body), or the error body (≤ kMaxRegistryErrorBody)
+  std::optional<std::string> content_type() const;  // without parameters, lower-cased
+};
+
+// A transfer failure below HTTP (connection, TLS, stall, dropped connection).
+class TransportError : public RegistryError {
+ public:
+  TransportError(const std::string& message, bool retryable)
+      : RegistryError(message), retryable_(retryable) {}
+  bool retryable() const { return retryable_; }
+
+ private:
+  bool retryable_;
+};
+
+// "scheme://host[:port]" of a URL, lower-cased, default port dropped.
+std::string origin_of(std::string_view url);
+// "host[:port]" of a URL as written.
+std::string authority_of(std::string_view url);
+// Resolves a Location header against the URL that sent it.
+std::string resolve_url(std::string_view base, std::string_view location);
+// application/x-www-form-urlencoded / query component escaping.
+std::string url_escape(std::string_view text);
+
+class Transport {
+ public:
+  explicit Transport(TransportOptions options);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // "https://host" or, for an insecure registry whose TLS failed, "http://host".
+  std::string origin_for(const std::string& registry);
+
+  // Performs `req`: redirects (when asked), retries (when idempotent), caps. Returns any HTTP
+  // answer (the caller interprets the status); throws TransportError below HTTP, LimitError past
+  // a cap, and whatever a sink throws.
+  Response perform(const Request& req);
+
+  // Sleeps the backoff delay before attempt `attempt` (1-based count of failures so far).
+  void backoff(int attempt, std::optional<long> retry_after_seconds = std::nullopt) const;
+
+  const TransportOptions& options() const { return options_; }
+  RequestStats stats() const;
+  void count_token_request();
+  bool is_insecure(std::string_view authority) const;
+
+ private:
+  Response perform_once(const Request& req, const std::string& url, bool send_auth);
+  Response perform_with_redirects(const Request& req, std::string url);
+  void warn_insecure(const std::string& authority);
+  void trace(const std::string& line) const;
+
+  TransportOptions options_;
+  CurlShare share_;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> share_locks_;
+  std::string ca_blob_;  // system bundle + ca_file, when ca_file is set
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> scheme_;  // registry authority -> "http" after fallback
+  std::set<std::string> warned_;
+  RequestStats stats_;
+
+  friend void share_lock(CURL*, curl_lock_data, curl_lock_access, void*);
+  friend void share_unlock(CURL*, curl_lock_data, void*);
+};
+
+}  // namespace trust::registry::detail
