@@ -224,7 +224,7 @@ TEST_CASE("bad key files: exit 3 with a message naming the file", "[cli][key]") 
   CHECK_THAT(missing.err, Catch::Contains("missing.pub"));
 }
 
-TEST_CASE("sigil key import: SEC1 and PKCS#8 in; unsupported curves refused (3)", "[cli][key]") {
+TEST_CASE("sigil key import: SEC1 and PKCS#8 in: unsupported curves refused (3)", "[cli][key]") {
   TempDir dir;
   auto ec = sigil::test::openssl_ec_key("P-256");
   write_text_file(dir / "ec.pem", sigil::test::pem_traditional(ec.get()));

@@ -336,7 +336,7 @@ TEST_CASE("key file loading: missing, oversized and wrong-kind files", "[crypto]
   CHECK(code_of([&] { load_private_key_file(kRefPub, ref_password()); }) == ErrorCode::kInput);
 }
 
-TEST_CASE("the public key of any key file; the password is asked only when needed",
+TEST_CASE("the public key of any key file: the password is asked only when needed",
           "[crypto][key_file]") {
   int asked = 0;
   auto password = [&] {

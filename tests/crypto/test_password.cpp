@@ -66,7 +66,7 @@ TEST_CASE("password file: the first line, without its line ending", "[crypto][pa
   CHECK(read_from_file(f) == "from-file");
 }
 
-TEST_CASE("password file: at and past the size limit; missing file", "[crypto][password]") {
+TEST_CASE("password file: at and past the size limit: missing file", "[crypto][password]") {
   sigil::test::TempDir dir;
   auto f = dir / "pw";
   std::string at_limit(limits::kMaxPasswordBytes, 'x');
@@ -82,7 +82,7 @@ TEST_CASE("password file: at and past the size limit; missing file", "[crypto][p
   CHECK(code_of([&] { read_from_file(dir / "missing"); }) == ErrorCode::kNotFound);
 }
 
-TEST_CASE("environment: SIGIL_PASSWORD, then COSIGN_PASSWORD; set-but-empty counts",
+TEST_CASE("environment: SIGIL_PASSWORD, then COSIGN_PASSWORD: set-but-empty counts",
           "[crypto][password]") {
   {
     ScopedEnv a("SIGIL_PASSWORD", "sigil");

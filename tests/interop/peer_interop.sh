@@ -75,7 +75,7 @@ step "1. sigil key generate; the peer decrypts the key and signs with it"
 head -1 "$tmp/sigil.key" | grep -qx -- '-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----' || fail "key PEM type"
 peer copy --dest-tls-verify=false --preserve-digests \
   --sign-by-sigstore-private-key "$tmp/sigil.key" --sign-passphrase-file "$tmp/pass" \
-  --sign-identity "$reg/peer/signed" \
+  --sign-identity "$reg/peer/signed:v1" \
   "oci:$tmp/layout:v1" "docker://$reg/peer/signed:v1" > "$tmp/peer-sign.log" 2>&1 \
   || fail "peer could not sign with a sigil key: $(tail -2 "$tmp/peer-sign.log")"
 echo "peer signed with the sigil-generated key"
@@ -85,7 +85,7 @@ peer copy --src-tls-verify=false --preserve-digests "docker://$reg/peer/signed:$
   "oci:$tmp/layout:$sigtag" > "$tmp/peer-copy.log" 2>&1 || fail "copying the peer signature: $(tail -2 "$tmp/peer-copy.log")"
 "$bin/sigil" verify --key "$tmp/sigil.pub" "oci:$tmp/layout:v1" 2> "$tmp/verify.err" \
   || fail "sigil verify rejected the peer signature: $(cat "$tmp/verify.err")"
-grep -q "identity: $reg/peer/signed" "$tmp/verify.err" || fail "verify report lacks the identity"
+grep -q "identity: $reg/peer/signed:v1" "$tmp/verify.err" || fail "verify report lacks the identity"
 set +e
 "$bin/sigil" verify --key "$data/keys/other-ecdsa-p256.pub" "oci:$tmp/layout:v1" 2>/dev/null
 rc=$?

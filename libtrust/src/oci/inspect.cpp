@@ -159,6 +159,15 @@ LayerReport inspect_layer(ImageSource& source, const Descriptor& layer, std::siz
   if (!compression) {
     throw UnsupportedError(what + ": unknown layer media type " + layer.media_type.substr(0, 200));
   }
+  if (*compression == Compression::kNone && layer.digest.algorithm() == DigestAlgorithm::kSha256) {
+    // An uncompressed layer is its own diffID: the bytes are hashed once, by stream_blob, which
+    // checks them against layer.digest.
+    source.stream_blob(layer, [](ByteView) {});
+    report.diff_id = layer.digest;
+    report.uncompressed_size = layer.size;
+    report.diff_id_computed = true;
+    return report;
+  }
   DiffIdHasher hasher(*compression, what);
   // A decompression error is held until the whole blob has been checked against its digest:
   // tampered bytes are reported as a digest mismatch, not as whatever the decoder made of them.
