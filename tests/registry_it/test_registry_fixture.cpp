@@ -61,7 +61,7 @@ TEST_CASE("registry fixture: plain HTTP registry answers /v2/ and stops with its
   CHECK(http_code({url + "/v2/"}) == "000");
 }
 
-TEST_CASE("registry fixture: kill makes the registry vanish, restart brings back its storage",
+TEST_CASE("registry fixture: kill makes the registry vanish and restart brings back its storage",
           "[registry-it]") {
   SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
   RegistryProcess reg;

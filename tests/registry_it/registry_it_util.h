@@ -1,0 +1,124 @@
+#pragma once
+// Shared pieces of the [registry-it] tests: skipping without a registry, client options for
+// each fixture mode, pushing images built by layout_builder, and catching what goes to stderr.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "libtrust/core/error.h"
+#include "libtrust/registry/client.h"
+#include "support/layout_builder.h"
+#include "support/process.h"
+#include "support/registry_process.h"
+
+namespace sigil::test::it {
+
+// Returns from the test with a visible warning when the registry (or htpasswd) is missing.
+#define SIGIL_SKIP_WITHOUT_REGISTRY(auth)                                       \
+  do {                                                                          \
+    if (auto why_ = ::sigil::test::RegistryProcess::unavailable_reason(auth)) { \
+      WARN("SKIP [registry-it]: " << *why_);                                    \
+      return;                                                                   \
+    }                                                                           \
+  } while (false)
+
+// Client options for `reg` in its mode: plain HTTP → insecure_registries, TLS → the per-run CA;
+// credentials only from `docker_config` (never the user's ~/.docker/config.json).
+inline trust::registry::TransportOptions client_options(
+    const RegistryProcess& reg, const std::filesystem::path& docker_config) {
+  trust::registry::TransportOptions o;
+  if (reg.options().tls == RegistryTls::kNone) {
+    o.insecure_registries = {reg.host()};
+  } else {
+    o.ca_file = reg.ca_file();
+  }
+  o.docker_config = docker_config;
+  o.connect_timeout = std::chrono::milliseconds(2000);
+  return o;
+}
+
+// A path under `tmp` with no config.json: anonymous access.
+inline std::filesystem::path no_docker_config(const TempDir& tmp) {
+  return tmp / "no-docker-config" / "config.json";
+}
+
+inline trust::registry::Repository repo_of(const RegistryProcess& reg, std::string name) {
+  return {reg.host(), std::move(name)};
+}
+
+// Deterministic small images: different seeds, different digests.
+inline BuiltImage make_image(const TempDir& tmp, std::uint32_t seed,
+                             std::size_t layer_size = 2048) {
+  ImageSpec spec;
+  spec.layers = {layer(layer_size, LayerCompression::kGzip, seed)};
+  spec.tag = "v" + std::to_string(seed);
+  auto dir = tmp / ("layout-" + std::to_string(seed));
+  return build_layout(dir, {.images = {spec}, .index_tag = {}}).images.at(0);
+}
+
+// Pushes config, layers and the manifest under `tag` with the client under test.
+inline trust::oci::Descriptor push_image(trust::registry::Client& client,
+                                         const trust::registry::Repository& repo,
+                                         const BuiltImage& image, std::string_view tag) {
+  client.put_blob(repo, image.config_bytes, image.config.digest);
+  for (const auto& l : image.layers) client.put_blob(repo, l.blob, l.descriptor.digest);
+  return client.put_manifest(repo, tag, image.manifest_bytes, image.manifest.media_type);
+}
+
+// Everything written to file descriptor 2 while it lives (the client's warnings).
+class StderrCapture {
+ public:
+  StderrCapture() : file_(tmp_ / "stderr.txt") {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (saved_ < 0 || fd < 0) throw std::runtime_error("StderrCapture: cannot redirect stderr");
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+  }
+  ~StderrCapture() { restore(); }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  // Restores stderr and returns what was written.
+  std::string finish() {
+    restore();
+    return read_text_file(file_);
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  TempDir tmp_;
+  std::filesystem::path file_;
+  int saved_ = -1;
+};
+
+// Runs `f`, requires it to throw trust::Error, and returns the error's code and message.
+struct Caught {
+  trust::ErrorCode code;
+  std::string message;
+};
+template <typename F>
+Caught catch_error(F&& f) {
+  try {
+    f();
+  } catch (const trust::Error& e) {
+    return {e.code(), e.what()};
+  }
+  FAIL("expected a trust::Error, nothing was thrown");
+  return {trust::ErrorCode::kUsage, {}};
+}
+
+}  // namespace sigil::test::it
