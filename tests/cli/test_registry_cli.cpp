@@ -2,11 +2,13 @@
 // layout in, reading it back by reference, registry flags, credentials from DOCKER_CONFIG, and
 // exit code 3 with a message naming the reference (never the password) on registry errors.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "libtrust/registry/client.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
 #include "support/registry_process.h"
@@ -26,10 +28,11 @@ const std::string kSigil = SIGIL_BIN_DIR "/sigil";
     }                                                            \
   } while (false)
 
-RunResult run_sigil(std::vector<std::string> args, const fs::path& docker_config_dir) {
+RunResult run_sigil(std::vector<std::string> args, const fs::path& docker_config_dir,
+                    const std::string& password = kUnsetEnv) {
   args.insert(args.begin(), kSigil);
   return run_process(args, {{"DOCKER_CONFIG", docker_config_dir.string()},
-                            {"SIGIL_PASSWORD", kUnsetEnv},
+                            {"SIGIL_PASSWORD", password},
                             {"COSIGN_PASSWORD", kUnsetEnv}});
 }
 
@@ -130,4 +133,49 @@ TEST_CASE(
     CHECK_THAT(r.err, Catch::Contains(reg.host()) &&
                           Catch::Contains("certificate", Catch::CaseSensitive::No));
   }
+}
+
+TEST_CASE("sigil sign then sigil verify an image in a TLS basic-auth registry",
+          "[registry-it][cli]") {
+  SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kBasic);
+  RegistryProcess reg({.tls = RegistryTls::kVerified, .auth = RegistryAuth::kBasic});
+  TempDir tmp;
+  auto layout = small_layout(tmp);
+  const auto ref = reg.reference("lab/signed:v1");
+  const auto docker = tmp / "docker";
+  reg.write_docker_config(docker);
+  const std::string ca = reg.ca_file().string();
+  const std::string key_password = "key-pw-for-the-test";
+
+  REQUIRE(run_sigil({"copy", "--ca-file", ca, layout.reference("v1"), ref}, docker).exit_code == 0);
+  auto gen =
+      run_sigil({"key", "generate", "--output-prefix", (tmp / "k").string()}, docker, key_password);
+  REQUIRE(gen.exit_code == 0);
+  auto other = run_sigil({"key", "generate", "--output-prefix", (tmp / "other").string()}, docker,
+                         key_password);
+  REQUIRE(other.exit_code == 0);
+
+  auto sign = run_sigil({"sign", "--key", (tmp / "k.key").string(), "--ca-file", ca, ref}, docker,
+                        key_password);
+  INFO(sign.err);
+  REQUIRE(sign.exit_code == 0);
+
+  // The signature is where cosign users look for it: tag sha256-<hex>.sig in the repository.
+  trust::registry::TransportOptions opts;
+  opts.ca_file = reg.ca_file();
+  opts.docker_config = docker / "config.json";
+  trust::registry::Client client(opts);
+  auto tags = client.list_tags({reg.host(), "lab/signed"});
+  const std::string sig_tag = "sha256-" + layout.manifest_digest.hex() + ".sig";
+  CHECK(std::find(tags.begin(), tags.end(), sig_tag) != tags.end());
+
+  auto verify =
+      run_sigil({"verify", "--key", (tmp / "k.pub").string(), "--ca-file", ca, ref}, docker);
+  INFO(verify.err);
+  CHECK(verify.exit_code == 0);
+
+  auto wrong =
+      run_sigil({"verify", "--key", (tmp / "other.pub").string(), "--ca-file", ca, ref}, docker);
+  CHECK(wrong.exit_code == 1);
+  CHECK_THAT(wrong.err, Catch::Contains("lab/signed"));
 }
