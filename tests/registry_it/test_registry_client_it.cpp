@@ -176,24 +176,6 @@ TEST_CASE(
   CHECK(client.head_manifest(repo, "v1"));
 }
 
-TEST_CASE("registry-it: a manifest whose blobs were never pushed is refused naming the reference",
-          "[registry-it]") {
-  SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  auto opts = client_options(reg, no_docker_config(tmp));
-  opts.max_attempts = 2;
-  Client client(opts);
-  auto repo = repo_of(reg, "lab/orphan");
-  auto image = make_image(tmp, 3);
-  auto err = catch_error(
-      [&] { client.put_manifest(repo, "v1", image.manifest_bytes, image.manifest.media_type); });
-  CHECK(err.code == ErrorCode::kRegistry);
-  CHECK_THAT(err.message, Catch::Contains(repo.str()));
-  CHECK_THAT(err.message, Catch::Contains("MANIFEST_BLOB_UNKNOWN"));
-  CHECK_FALSE(client.head_manifest(repo, "v1"));
-}
-
 TEST_CASE("registry-it: tag listing returns every tag of a repository with more than a page",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
