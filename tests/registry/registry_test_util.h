@@ -1,0 +1,48 @@
+#pragma once
+// Helpers shared by the registry unit tests: fast client options against a FakeRegistry and the
+// exact error a call throws.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "libtrust/core/error.h"
+#include "libtrust/registry/client.h"
+#include "support/fake_registry.h"
+#include "support/process.h"
+
+namespace registry_test {
+
+struct Thrown {
+  trust::ErrorCode code = trust::ErrorCode::kUsage;
+  std::string message;
+};
+
+// Runs f and returns the trust::Error it threw; fails the test if it threw nothing.
+template <typename F>
+Thrown thrown_by(F&& f) {
+  try {
+    f();
+  } catch (const trust::Error& e) {
+    return {e.code(), e.what()};
+  }
+  FAIL("expected a trust::Error");
+  return {};
+}
+
+// Options for a plain-HTTP FakeRegistry: insecure for its host only, no docker config (a path
+// that does not exist: anonymous), short timeouts and backoff so every test stays fast.
+inline trust::registry::TransportOptions fast_options(const sigil::test::FakeRegistry& reg,
+                                                      const sigil::test::TempDir& tmp) {
+  trust::registry::TransportOptions o;
+  o.insecure_registries = {reg.host()};
+  o.docker_config = tmp / "no-such-config.json";
+  o.connect_timeout = std::chrono::milliseconds(2000);
+  o.stall_timeout = std::chrono::milliseconds(300);
+  o.retry_backoff_base = std::chrono::milliseconds(1);
+  o.max_retry_delay = std::chrono::milliseconds(20);
+  return o;
+}
+
+}  // namespace registry_test

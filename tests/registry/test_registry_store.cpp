@@ -1,0 +1,133 @@
+// A registry repository as an oci::ImageStore: a tag resolved exactly once, verified reads,
+// writes, and open_source/open_store dispatch.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+
+#include "libtrust/core/media_type.h"
+#include "libtrust/registry/registry_store.h"
+#include "registry/registry_test_util.h"
+
+using namespace trust;
+using namespace trust::registry;
+using registry_test::fast_options;
+using registry_test::thrown_by;
+using sigil::test::FakeRegistry;
+using sigil::test::TempDir;
+
+TEST_CASE("resolve fetches a tag once and fetch_manifest reuses the bytes", "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/hello", "v1", "payload");
+  auto ref = Reference::parse(reg.host() + "/lab/hello:v1");
+  auto store = open_store(ref, fast_options(reg, tmp));
+  CHECK(store->describe() == reg.host() + "/lab/hello");
+  auto desc = store->resolve(ref);
+  CHECK(desc.digest == img.digest);
+  CHECK(desc.media_type == media_type::kOciManifest);
+  // The tag moves: what was resolved stays what we work on.
+  sigil::test::push_test_image(reg, "lab/hello", "v1", "other");
+  auto bytes = store->fetch_manifest(desc);
+  CHECK(std::string(bytes.begin(), bytes.end()) == img.manifest);
+  CHECK(reg.count("GET", "/v2/lab/hello/manifests/.*") == 1);
+  auto m = oci::Manifest::parse(bytes, "test");
+  auto layer = store->fetch_blob(m.layers.at(0), 100);
+  CHECK(std::string(layer.begin(), layer.end()) == "payload");
+  // Missing tags.
+  CHECK_FALSE(store->find_tag("nope"));
+  auto t =
+      thrown_by([&] { (void)store->resolve(Reference::parse(reg.host() + "/lab/hello:nope")); });
+  CHECK(t.code == ErrorCode::kNotFound);
+  CHECK(t.message == reg.host() + "/lab/hello:nope: no such tag (manifest unknown)");
+}
+
+TEST_CASE("resolve by digest fetches and checks the bytes", "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/hello", "v1");
+  auto other = sigil::test::push_test_image(reg, "lab/hello", "v2", "x");
+  auto ref = Reference::parse(reg.host() + "/lab/hello@" + img.digest.str());
+  auto source = open_source(ref, fast_options(reg, tmp));
+  auto desc = source->resolve(ref);
+  CHECK(desc.digest == img.digest);
+  CHECK(desc.size == img.manifest.size());
+  reg.add_fault({"GET", "/v2/lab/hello/manifests/" + other.digest.str(), 1,
+                 FakeRegistry::status(200, img.manifest,
+                                      {{"Content-Type", std::string(media_type::kOciManifest)}})});
+  auto bad = Reference::parse(reg.host() + "/lab/hello@" + other.digest.str());
+  auto t = thrown_by([&] { (void)source->resolve(bad); });
+  CHECK(t.code == ErrorCode::kDigestMismatch);
+  CHECK(t.message.find(reg.host() + "/lab/hello@" + other.digest.str()) == 0);
+}
+
+TEST_CASE("writes: put_blob, put_manifest by digest, set_tag from the cached bytes",
+          "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto client = std::make_shared<Client>(fast_options(reg, tmp));
+  auto ref = Reference::parse(reg.host() + "/lab/sig:latest");
+  auto store = open_registry_store(client, ref);
+  const std::string config = "{}";
+  store->put_blob(as_bytes(config), Digest::of(as_bytes(config)));
+  std::string manifest =
+      R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::kOciManifest) +
+      R"(","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":")" +
+      Digest::of(as_bytes(config)).str() + R"(","size":2},"layers":[]})";
+  auto d = store->put_manifest(as_bytes(manifest), media_type::kOciManifest);
+  CHECK(d.digest == Digest::of(as_bytes(manifest)));
+  CHECK(reg.manifest("lab/sig", d.digest.str()) == manifest);
+  reg.clear_requests();
+  store->set_tag("sha256-abc.sig", d);
+  CHECK(reg.manifest("lab/sig", "sha256-abc.sig") == manifest);
+  CHECK(reg.count("GET", ".*") == 0);  // the bytes came from the store's cache
+  auto found = store->find_tag("sha256-abc.sig");
+  REQUIRE(found);
+  CHECK(found->digest == d.digest);
+}
+
+TEST_CASE("referrers come from the API, or from the fallback tag on a registry without it",
+          "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/hello", "v1");
+  auto ref = Reference::parse(reg.host() + "/lab/hello:v1");
+  auto store = open_store(ref, fast_options(reg, tmp));
+  std::string referrer =
+      R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::kOciManifest) +
+      R"(","artifactType":"application/x.sig","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":")" +
+      img.config.str() + R"(","size":82},"layers":[],"subject":{"mediaType":")" +
+      std::string(media_type::kOciManifest) + R"(","digest":")" + img.digest.str() +
+      R"(","size":)" + std::to_string(img.manifest.size()) + "}}";
+  oci::Descriptor subject;
+  subject.media_type = std::string(media_type::kOciManifest);
+  subject.digest = img.digest;
+  subject.size = img.manifest.size();
+  auto rd = store->put_manifest(as_bytes(referrer), media_type::kOciManifest);
+  rd.artifact_type = "application/x.sig";
+  store->add_referrer(rd, subject);  // OCI-Subject answered: no fallback tag written
+  CHECK_FALSE(reg.manifest("lab/hello", "sha256-" + img.digest.hex()));
+  auto via_api = store->referrers(img.digest);
+  REQUIRE(via_api.size() == 1);
+  CHECK(via_api[0].digest == rd.digest);
+
+  reg.set_referrers_api(false);
+  auto store2 = open_store(ref, fast_options(reg, tmp));
+  auto rd2 = store2->put_manifest(as_bytes(referrer + " "), media_type::kOciManifest);
+  rd2.artifact_type = "application/x.sig";
+  store2->add_referrer(rd2, subject);
+  CHECK(reg.manifest("lab/hello", "sha256-" + img.digest.hex()));
+  auto via_tag = store2->referrers(img.digest, "application/x.sig");
+  REQUIRE(via_tag.size() == 1);
+  CHECK(via_tag[0].digest == rd2.digest);
+}
+
+TEST_CASE("open_source dispatches local references to the local backends", "[registry][store]") {
+  TransportOptions opts;
+  auto src =
+      open_source(Reference::parse(std::string("oci:") + SIGIL_TEST_DATA + "/image-oci:v1"), opts);
+  CHECK(src->describe() == std::string("oci:") + SIGIL_TEST_DATA + "/image-oci");
+  auto t = thrown_by(
+      [&] { (void)open_store(Reference::parse("docker-archive:/nonexistent.tar"), opts); });
+  CHECK(t.code == ErrorCode::kUnsupported);
+}
