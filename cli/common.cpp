@@ -52,6 +52,26 @@ void add_output_option(CLI::App& cmd, OutputFormat& out) {
       ->transform(CLI::CheckedTransformer(kFormats, CLI::ignore_case));
 }
 
+void add_registry_options(CLI::App& cmd, RegistryFlags& flags) {
+  cmd.add_option("--ca-file", flags.ca_file,
+                 "PEM file of CA certificates to trust for registry TLS (besides the system's)");
+  cmd.add_option("--insecure-registry", flags.insecure_registries,
+                 "HOST[:PORT] to reach over plain HTTP or unverified TLS (repeatable; insecure)");
+  cmd.add_flag("-v,--verbose", flags.verbose, "Print each registry request on stderr");
+}
+
+trust::registry::TransportOptions transport_options(const RegistryFlags& flags) {
+  trust::registry::TransportOptions o;
+  if (!flags.ca_file.empty()) o.ca_file = flags.ca_file;
+  o.insecure_registries = flags.insecure_registries;
+  o.progress = true;  // shown only when stderr is a terminal
+  if (flags.verbose) {
+    o.trace = [](std::string_view line) { std::cerr << "  http: " << line << "\n"; };
+  }
+  o.validate();
+  return o;
+}
+
 std::map<std::string, std::string> parse_annotations(const std::vector<std::string>& entries) {
   std::map<std::string, std::string> out;
   for (const auto& e : entries) {

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "libtrust/registry/client.h"
+
 #include <functional>
 #include <map>
 #include <string>
@@ -35,6 +37,15 @@ int run(const std::string& program, const std::string& description, int argc, ch
 // Output format shared by commands with --output.
 enum class OutputFormat { kText, kJson };
 void add_output_option(CLI::App& cmd, OutputFormat& out);
+
+// Registry access flags shared by every command that takes an image reference.
+struct RegistryFlags {
+  std::string ca_file;
+  std::vector<std::string> insecure_registries;
+  bool verbose = false;
+};
+void add_registry_options(CLI::App& cmd, RegistryFlags& flags);
+trust::registry::TransportOptions transport_options(const RegistryFlags& flags);
 
 // "-a k=v" options into a map; UsageError for an entry without '=' or with an empty key.
 std::map<std::string, std::string> parse_annotations(const std::vector<std::string>& entries);

@@ -7,5 +7,7 @@ int main(int argc, char** argv) {
                            sigil::cli::register_sign_commands(prog);
                            sigil::cli::register_verify_commands(prog);
                            sigil::cli::register_inspect_commands(prog);
+                           sigil::cli::register_tree_commands(prog);
+                           sigil::cli::register_copy_commands(prog);
                          });
 }

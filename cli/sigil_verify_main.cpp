@@ -6,5 +6,6 @@ int main(int argc, char** argv) {
                          argv, [](sigil::cli::Program& prog) {
                            sigil::cli::register_verify_commands(prog);
                            sigil::cli::register_inspect_commands(prog);
+                           sigil::cli::register_tree_commands(prog);
                          });
 }

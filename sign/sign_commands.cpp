@@ -9,6 +9,7 @@
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/crypto/password.h"
 #include "libtrust/oci/image_source.h"
+#include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/referrers.h"
 #include "libtrust/sig/signer.h"
 
@@ -24,6 +25,7 @@ struct SignArgs {
   std::string image;
   std::string format = "cosign";  // cosign | bundle
   OutputFormat output = OutputFormat::kText;
+  RegistryFlags registry;
 };
 
 // The docker-reference written into the payload: cosign writes the bare repository. A layout has
@@ -40,7 +42,7 @@ int run_sign(const SignArgs& a) {
       .annotations = parse_annotations(a.annotations),
       .recursive = a.recursive};
   options.validate();
-  auto store = trust::oci::open_image_store(ref);
+  auto store = trust::registry::open_store(ref, transport_options(a.registry));
   auto image = store->resolve(ref);
 
   trust::PasswordOptions pw;
@@ -105,6 +107,7 @@ void register_sign_commands(Program& prog) {
                   "an OCI 1.1 referrer, as cosign 3 writes)")
       ->check(CLI::IsMember({"cosign", "bundle"}));
   add_output_option(*cmd, args->output);
+  add_registry_options(*cmd, args->registry);
   cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
   cmd->callback([&prog, args] { prog.action = [args] { return run_sign(*args); }; });
 }

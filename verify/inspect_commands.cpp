@@ -9,6 +9,7 @@
 #include "libtrust/core/reference.h"
 #include "libtrust/oci/image_source.h"
 #include "libtrust/oci/inspect.h"
+#include "libtrust/registry/registry_store.h"
 
 namespace sigil::cli {
 namespace {
@@ -20,6 +21,7 @@ struct DigestArgs {
   OutputFormat output = OutputFormat::kText;
   unsigned threads = 0;
   bool no_diff_ids = false;
+  RegistryFlags registry;
 };
 
 ordered_json descriptor_json(const trust::oci::Descriptor& d) {
@@ -96,7 +98,7 @@ int run_digest(const DigestArgs& a) {
   trust::oci::InspectOptions options{
       .threads = a.threads, .compute_diff_ids = !a.no_diff_ids, .recurse_index = true};
   options.validate();
-  auto source = trust::oci::open_image_source(ref);
+  auto source = trust::registry::open_source(ref, transport_options(a.registry));
   // The tag is resolved here, once; everything after works on the digest.
   auto desc = source->resolve(ref);
   auto report = trust::oci::inspect_image(*source, desc, options);
@@ -129,6 +131,7 @@ void register_inspect_commands(Program& prog) {
       "diffIDs), checking every blob against its digest. Text: the manifest digest on stdout, "
       "details on stderr; --output json: everything on stdout");
   add_output_option(*cmd, args->output);
+  add_registry_options(*cmd, args->registry);
   cmd->add_option("--threads", args->threads, "Layers hashed in parallel (0: one per core)")
       ->check(CLI::Range(0u, 256u));
   cmd->add_flag("--no-diff-ids", args->no_diff_ids,

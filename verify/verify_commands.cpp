@@ -7,6 +7,7 @@
 #include "libtrust/core/reference.h"
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/oci/image_source.h"
+#include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/verify/verify_image.h"
 
@@ -18,6 +19,8 @@ struct VerifyArgs {
   std::vector<std::string> annotations;
   std::string image;
   OutputFormat output = OutputFormat::kText;
+  RegistryFlags registry;
+  bool check_blobs = false;
 };
 
 nlohmann::json verdict_json(const trust::verify::SignatureVerdict& v) {
@@ -59,8 +62,13 @@ int run_verify(const VerifyArgs& a) {
   trust::verify::Policy policy{.required_annotations = parse_annotations(a.annotations)};
   policy.validate();
 
-  auto source = trust::oci::open_image_source(ref);
-  auto v = trust::verify::verify_image(*source, ref, verifier, policy);
+  auto source = trust::registry::open_source(ref, transport_options(a.registry));
+  // Local images are hashed in full (cheap, and a layout on disk may have been tampered with);
+  // for a registry image the signed manifest digest is what binds the content, and every blob
+  // is verified against it when it is pulled: downloading the image here only on request.
+  trust::verify::ImageVerifyOptions options{
+      .check_blobs = a.check_blobs || ref.kind() != trust::ReferenceKind::kRegistry};
+  auto v = trust::verify::verify_image(*source, ref, verifier, policy, options);
   const auto& r = v.result;
   const bool ok = r.verified();
 
@@ -110,6 +118,9 @@ void register_verify_commands(Program& prog) {
   cmd->add_option("-a,--annotation", args->annotations,
                   "Require annotation key=value in the signed payload (repeatable)");
   add_output_option(*cmd, args->output);
+  add_registry_options(*cmd, args->registry);
+  cmd->add_flag("--check-blobs", args->check_blobs,
+                "For a registry image, also download and hash the config and every layer");
   cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
   cmd->callback([&prog, args] { prog.action = [args] { return run_verify(*args); }; });
 }

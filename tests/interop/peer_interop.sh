@@ -22,8 +22,13 @@ export PEER_SKOPEO=$skopeo
 tmp=$(mktemp -d /tmp/sigil-interop.XXXXXX)
 reg_pid=""
 cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
-  rm -rf "$tmp"
+  local rc=$?
+  if [ -n "$reg_pid" ]; then
+    kill "$reg_pid" 2>/dev/null || true
+    wait "$reg_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp" 2>/dev/null || true
+  exit $rc
 }
 trap cleanup EXIT
 
