@@ -71,7 +71,7 @@ TEST_CASE("WWW-Authenticate: quoted strings, escapes, several challenges", "[reg
 TEST_CASE("WWW-Authenticate: malformed headers are InputErrors naming the source",
           "[registry][auth]") {
   for (const char* bad : {R"(Bearer realm="unterminated)", R"(Bearer realm="a" service="b")",
-                          R"(Bearer realm="a",realm="b")", "Bearer realm="}) {
+                          R"(Bearer realm="a",realm="b")", R"(Bearer realm="a", =b)"}) {
     auto t = thrown_by([&] { (void)detail::parse_www_authenticate(bad, "reg.example/lab/x"); });
     CHECK(t.code == ErrorCode::kInput);
     CHECK(contains(t.message, "reg.example/lab/x: malformed WWW-Authenticate header"));

@@ -861,7 +861,7 @@ std::vector<std::string> Client::list_tags(const Repository& repo, std::size_t m
     }
     auto next = next_link(resp);
     if (!next) break;
-    if (detail::origin_of(*next) != detail::origin_of(url)) {
+    if (detail::origin_of(*next) != detail::origin_of(resp.url)) {
       throw RegistryError(what + ": tag list pagination points to another host");
     }
     url = *next;
@@ -916,7 +916,7 @@ std::optional<oci::Index> Client::referrers(const Repository& repo, const Digest
     if (page == 0) merged.raw = index.raw;
     auto next = next_link(resp);
     if (!next) return merged;
-    if (detail::origin_of(*next) != detail::origin_of(url)) {
+    if (detail::origin_of(*next) != detail::origin_of(resp.url)) {
       throw RegistryError(what + ": referrers pagination points to another host");
     }
     merged.raw.clear();

@@ -477,7 +477,7 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
               " (give its CA with --ca-file)";
     } else if (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CACERT_BADFILE) {
       cause = "TLS handshake with " + authority + " failed: " + detail;
-    } else if (retryable) {
+    } else if (is_retryable_curl(rc)) {
       cause = "the connection was dropped: " + detail;
     } else {
       cause = detail;
