@@ -129,7 +129,7 @@ TEST_CASE("bearer tokens: right scope, Basic to the token endpoint, cached per s
   CHECK(client.stats().token_requests == toks.size());
 }
 
-TEST_CASE("access_token and expires_in are honoured; anonymous tokens work", "[registry][auth]") {
+TEST_CASE("access_token and expires_in are honoured: anonymous tokens work", "[registry][auth]") {
   FakeRegistry reg;
   TempDir tmp;
   reg.require_bearer("", "", 1);  // anonymous tokens, expiring at once (1 s, minus margin)

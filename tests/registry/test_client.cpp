@@ -184,7 +184,7 @@ TEST_CASE("an error body is read at most 64 KiB", "[registry]") {
   CHECK(t.message.size() < 1000);
 }
 
-TEST_CASE("a truncated body is retried; one that stays truncated is a RegistryError",
+TEST_CASE("a truncated body is retried: one that stays truncated is a RegistryError",
           "[registry]") {
   FakeRegistry reg;
   TempDir tmp;

@@ -101,7 +101,7 @@ TEST_CASE("DSSE: a tampered payload or payload type does not verify", "[dsse]") 
   CHECK(parse_text(j.dump()).verify(keys).has_value());
 }
 
-TEST_CASE("DSSE: the keyid is a hint only; the trusted key decides", "[dsse]") {
+TEST_CASE("DSSE: the keyid is a hint only: the trusted key decides", "[dsse]") {
   const auto& signer = test_key();
   const auto& other = test_key(KeyType::kEcdsaP256, 1);
   auto j = nlohmann::json::parse(DsseEnvelope::sign("text/plain", as_bytes("x"), signer).to_json());
@@ -171,7 +171,7 @@ TEST_CASE("DSSE parsing is strict: exact error codes for malformed envelopes", "
       Catch::Contains("env") && Catch::Contains("'x'"));
 }
 
-TEST_CASE("DSSE limits: signatures at the limit parse, past it LimitError; size cap", "[dsse]") {
+TEST_CASE("DSSE limits: signatures at the limit parse, past it LimitError: size cap", "[dsse]") {
   const std::string one = "{\"sig\":\"" + base64_encode(as_bytes("s")) + "\"}";
   auto with = [&](std::size_t n) {
     std::string sigs;

@@ -73,7 +73,7 @@ TEST_CASE("in-toto statement round trip: subjects, names, annotations, predicate
   CHECK(parsed.serialize() == st.serialize());
 }
 
-TEST_CASE("in-toto v0.1 statements are read; v0.1 requires a predicate, v1 does not", "[intoto]") {
+TEST_CASE("in-toto v0.1 statements are read: v0.1 requires a predicate, v1 does not", "[intoto]") {
   auto v01 = parse_text("{\"_type\":\"https://in-toto.io/Statement/v0.1\",\"subject\":[" +
                         kSubject + "],\"predicateType\":\"p\",\"predicate\":{\"x\":1}}");
   CHECK(v01.type == sig::kInTotoStatementV01);
