@@ -163,7 +163,7 @@ class Copier {
 
  private:
   void copy_blobs(const std::vector<oci::Descriptor>& blobs) {
-    std::vector<oci::Descriptor> todo;
+    std::vector<oci::Descriptor> pending;
     for (const auto& b : blobs) {
       if (done_blobs_.count(b.digest) != 0) continue;
       done_blobs_.insert(b.digest);
@@ -171,7 +171,7 @@ class Copier {
         ++report_.blobs_skipped;
         continue;
       }
-      todo.push_back(b);
+      pending.push_back(b);
     }
     // Up to parallel_blobs at once, each as a producer/consumer pair.
     std::size_t next = 0;
@@ -182,8 +182,8 @@ class Copier {
         oci::Descriptor b;
         {
           std::lock_guard lock(mu);
-          if (next >= todo.size() || first_error) return;
-          b = todo[next++];
+          if (next >= pending.size() || first_error) return;
+          b = pending[next++];
         }
         try {
           copy_blob(b);
@@ -196,7 +196,7 @@ class Copier {
         }
       }
     };
-    const auto n = std::min<std::size_t>(options_.parallel_blobs, todo.size());
+    const auto n = std::min<std::size_t>(options_.parallel_blobs, pending.size());
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < n; ++i) threads.emplace_back(worker);
     if (n > 0) worker();

@@ -2,24 +2,13 @@
 
 #include "core/json_util.h"
 #include "libtrust/core/error.h"
+#include "sig/dsse_internal.h"
 
 namespace trust::sig {
 namespace {
 
 using detail::Json;
 using detail::OrderedJson;
-
-void require_only_keys(const Json& obj, std::initializer_list<std::string_view> allowed,
-                       std::string_view what, std::string_view where) {
-  for (const auto& [key, value] : obj.items()) {
-    bool ok = false;
-    for (auto a : allowed) ok |= (key == a);
-    if (!ok) {
-      throw InputError(std::string(what) + ": unexpected field '" + key.substr(0, 80) + "' in " +
-                       std::string(where));
-    }
-  }
-}
 
 }  // namespace
 
