@@ -21,6 +21,7 @@ struct VerifyArgs {
   OutputFormat output = OutputFormat::kText;
   RegistryFlags registry;
   bool check_blobs = false;
+  bool all = false;
 };
 
 nlohmann::json verdict_json(const trust::verify::SignatureVerdict& v) {
@@ -67,7 +68,8 @@ int run_verify(const VerifyArgs& a) {
   // for a registry image the signed manifest digest is what binds the content, and every blob
   // is verified against it when it is pulled: downloading the image here only on request.
   trust::verify::ImageVerifyOptions options{
-      .check_blobs = a.check_blobs || ref.kind() != trust::ReferenceKind::kRegistry};
+      .check_blobs = a.check_blobs || ref.kind() != trust::ReferenceKind::kRegistry,
+      .examine_all = a.all};
   auto v = trust::verify::verify_image(*source, ref, verifier, policy, options);
   const auto& r = v.result;
   const bool ok = r.verified();
@@ -79,7 +81,9 @@ int run_verify(const VerifyArgs& a) {
                      {"verified", ok},
                      {"signatureTag", trust::sig::signature_tag(v.image.digest)},
                      {"signaturesFound", v.signatures_found},
-                     {"bundleReferrers", v.bundle_referrers},
+                     {"referrersChecked", v.referrers_checked},
+                     {"bundleReferrers", v.referrers_checked ? nlohmann::json(v.bundle_referrers)
+                                                             : nlohmann::json(nullptr)},
                      {"summary", r.summary()},
                      {"signatures", nlohmann::json::array()}};
     for (const auto& s : r.signatures) j["signatures"].push_back(verdict_json(s));
@@ -105,6 +109,10 @@ int run_verify(const VerifyArgs& a) {
       }
     }
   }
+  if (!v.referrers_checked) {
+    std::cerr << "  bundle referrers: not looked up (a .sig signature verified; --all judges "
+                 "every signature)\n";
+  }
   std::cerr << (ok ? "VERIFIED: " : "NOT VERIFIED: ") << r.summary() << "\n";
   return ok ? kExitOk : kExitVerifyFailed;
 }
@@ -121,6 +129,9 @@ void register_verify_commands(Program& prog) {
   add_registry_options(*cmd, args->registry);
   cmd->add_flag("--check-blobs", args->check_blobs,
                 "For a registry image, also download and hash the config and every layer");
+  cmd->add_flag("--all", args->all,
+                "Judge every attached signature, also the bundle referrers after a .sig "
+                "signature verified");
   cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
   cmd->callback([&prog, args] { prog.action = [args] { return run_verify(*args); }; });
 }

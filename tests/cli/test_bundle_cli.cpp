@@ -71,15 +71,15 @@ TEST_CASE("sigil sign --format bundle writes a referrer that sigil verify report
         "bundle's DSSE signature does not verify with any trusted key");
 }
 
-TEST_CASE("sigil verify lists cosign and bundle signatures together, each with its format",
+TEST_CASE("sigil verify --all lists cosign and bundle signatures together, each with its format",
           "[cli][bundle]") {
   sigil::test::TempDir tmp;
   auto ref = copy_sample(tmp);
   REQUIRE(sign(ref, "cosign").exit_code == 0);
   REQUIRE(sign(ref, "bundle").exit_code == 0);
-  auto v = run_process(
-      {kSigil, "verify", "--key", kData + "/keys/test-ecdsa-p256.pub", "--output", "json", ref},
-      kNoPasswordEnv);
+  auto v = run_process({kSigil, "verify", "--all", "--key", kData + "/keys/test-ecdsa-p256.pub",
+                        "--output", "json", ref},
+                       kNoPasswordEnv);
   CHECK(v.exit_code == 0);
   auto j = nlohmann::json::parse(v.out);
   REQUIRE(j["signatures"].size() == 2);

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "libtrust/registry/client.h"
@@ -178,4 +180,99 @@ TEST_CASE("sigil sign then sigil verify an image in a TLS basic-auth registry",
       run_sigil({"verify", "--key", (tmp / "other.pub").string(), "--ca-file", ca, ref}, docker);
   CHECK(wrong.exit_code == 1);
   CHECK_THAT(wrong.err, Catch::Contains("lab/signed"));
+}
+
+namespace {
+
+// HTTP requests answered, from the -v trace ("  http: GET URL -> 200"). The failed TLS attempt
+// an --insecure-registry host gets before plain HTTP ("-> error: …") is not one.
+std::size_t count_requests(const std::string& stderr_text) {
+  std::size_t n = 0;
+  std::istringstream lines(stderr_text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  http: ", 0) == 0 && line.find(" -> error") == std::string::npos) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("sigil verify of a cosign-signed registry image makes 3 requests, --all 5",
+          "[registry-it][cli]") {
+  SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kNone);
+  RegistryProcess reg;
+  TempDir tmp;
+  auto layout = small_layout(tmp);
+  const auto ref = reg.reference("lab/count:v1");
+  const auto no_docker = tmp / "no-docker";
+  const std::string data = SIGIL_TEST_DATA;
+  const std::vector<std::string> insecure = {"--insecure-registry", reg.host()};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end() - 1, insecure.begin(), insecure.end());
+    return run_sigil(args, no_docker);
+  };
+
+  REQUIRE(with({"copy", layout.reference("v1"), ref}).exit_code == 0);
+  auto sign = with({"sign", "--key", data + "/keys/test-ecdsa-p256.key", "--password-file",
+                    data + "/keys/test-passphrase.txt", ref});
+  INFO(sign.err);
+  REQUIRE(sign.exit_code == 0);
+
+  // Manifest by tag, the .sig manifest, the payload blob: the referrers are not needed.
+  auto quick = with({"verify", "-v", "--key", data + "/keys/test-ecdsa-p256.pub", ref});
+  INFO(quick.err);
+  CHECK(quick.exit_code == 0);
+  CHECK(count_requests(quick.err) == 3);
+  CHECK_THAT(quick.err, Catch::Contains("bundle referrers: not looked up"));
+
+  // --all also asks the referrers API (404 on distribution 2.8) and the fallback tag.
+  auto all = with({"verify", "-v", "--all", "--output", "json", "--key",
+                   data + "/keys/test-ecdsa-p256.pub", ref});
+  INFO(all.err);
+  CHECK(all.exit_code == 0);
+  CHECK(count_requests(all.err) == 5);
+  auto j = nlohmann::json::parse(all.out);
+  CHECK(j["referrersChecked"] == true);
+  CHECK(j["bundleReferrers"] == 0);
+
+  // A wrong key: every layout is searched before the verdict, and the verdict is exit 1.
+  auto wrong = with({"verify", "-v", "--key", data + "/keys/other-ecdsa-p256.pub", ref});
+  CHECK(wrong.exit_code == 1);
+  CHECK(count_requests(wrong.err) == 5);
+}
+
+TEST_CASE("sigil copy shows upload and download progress on a terminal, and none otherwise",
+          "[registry-it][cli]") {
+  SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kNone);
+  if (!fs::exists("/usr/bin/script")) {
+    WARN("SKIP progress: /usr/bin/script (util-linux) is needed for a pseudo-terminal");
+    return;
+  }
+  RegistryProcess reg;
+  TempDir tmp;
+  ImageSpec spec;
+  spec.layers = {layer(6u << 20, LayerCompression::kNone, 5)};  // over the 4 MB threshold
+  spec.tag = "v1";
+  auto layout = build_layout(tmp / "layout", {.images = {spec}, .index_tag = {}});
+  const auto ref = reg.reference("lab/progress:v1");
+  const auto no_docker = tmp / "no-docker";
+
+  // Not a terminal: no progress lines.
+  auto plain = run_sigil({"copy", "--insecure-registry", reg.host(), layout.reference("v1"), ref},
+                         no_docker);
+  INFO(plain.err);
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(plain.err, !Catch::Contains(" MB"));
+
+  // Under script(1) stderr is a pseudo-terminal: the layer's transfer is reported.
+  const std::string command = kSigil + " copy --insecure-registry " + reg.host() + " " + ref +
+                              " oci:" + (tmp / "back").string() + ":v1";
+  auto tty = run_process({"/usr/bin/script", "-qefc", command, "/dev/null"},
+                         {{"DOCKER_CONFIG", no_docker.string()}});
+  INFO(tty.out);
+  CHECK(tty.exit_code == 0);
+  const auto& blob = layout.images[0].layers[0].descriptor;
+  char done[64];
+  std::snprintf(done, sizeof done, "%.1f MB, done", static_cast<double>(blob.size) / 1e6);
+  CHECK_THAT(tty.out, Catch::Contains("blob " + blob.digest.str().substr(0, 19) + ": " + done));
 }

@@ -114,5 +114,6 @@ TEST_CASE("registry-it: plain HTTP without an insecure registry entry fails clea
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(reg.host()));
   CHECK_THAT(err.message, Catch::Contains("TLS"));
+  CHECK_THAT(err.message, Catch::Contains("--insecure-registry " + reg.host()));
   CHECK(client.stats().requests <= 1);
 }

@@ -47,9 +47,9 @@ struct Fixture {
   Reference ref(const std::string& tag) const { return Reference::parse(built.reference(tag)); }
 
   verify::ImageVerification verify(const std::string& tag, const PrivateKey& key = test_key(),
-                                   verify::Policy policy = {}) {
+                                   verify::Policy policy = {}, bool examine_all = false) {
     verify::Verifier v(verify::TrustedKeys({key.public_key()}));
-    return verify::verify_image(*store, ref(tag), v, policy);
+    return verify::verify_image(*store, ref(tag), v, policy, {.examine_all = examine_all});
   }
 };
 
@@ -293,8 +293,19 @@ TEST_CASE("both layouts are read: a cosign signature and a bundle, one verdict l
   Fixture f;
   sig::sign_image(*f.store, f.a, test_key(), options());
   sig::sign_image_bundle(*f.store, f.a, test_key(), options());
-  auto v = f.verify("a");
+  // By default a verified .sig signature settles it: the referrers are not looked up.
+  auto quick = f.verify("a");
+  CHECK(quick.result.verified());
+  CHECK_FALSE(quick.referrers_checked);
+  CHECK(quick.result.signatures.size() == 1);
+  // A .sig signature that fails (wrong annotation) sends the verifier on to the bundle.
+  auto on = f.verify("a", test_key(), {.required_annotations = {{"k", "nope"}}});
+  CHECK(on.referrers_checked);
+  CHECK(on.result.signatures.size() == 2);
+  CHECK_FALSE(on.result.verified());
+  auto v = f.verify("a", test_key(), {}, /*examine_all=*/true);
   CHECK(v.signatures_found);
+  CHECK(v.referrers_checked);
   CHECK(v.bundle_referrers == 1);
   REQUIRE(v.result.signatures.size() == 2);
   CHECK(v.result.signatures[0].format == verify::SignatureFormat::kCosign);

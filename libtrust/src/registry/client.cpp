@@ -4,7 +4,9 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "core/json_util.h"
 #include "libtrust/core/encoding.h"
@@ -32,6 +34,18 @@ constexpr std::chrono::seconds kDefaultTokenLifetime{60};
 constexpr std::string_view kUploadContentType = "application/octet-stream";
 constexpr std::size_t kMaxErrorsInMessage = 3;
 constexpr std::size_t kMaxErrorTextInMessage = 200;
+// A manifest PUT that lost a race with another writer's blob upload is retried quickly: the
+// window is one blob commit. Delays double from here (with jitter), so a blob that is really
+// missing fails in about 1.5 s over limits::kMaxManifestPutRetries attempts.
+constexpr std::chrono::milliseconds kRacyPutBackoffBase{50};
+
+void racy_put_backoff(int attempt) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  const double ms = static_cast<double>(kRacyPutBackoffBase.count()) *
+                    static_cast<double>(1 << std::min(attempt - 1, 10)) * jitter(rng);
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<std::int64_t>(ms)));
+}
 
 std::string manifest_accept_header() {
   std::string h = "Accept: ";
@@ -637,11 +651,14 @@ oci::Descriptor Client::put_manifest(const Repository& repo, std::string_view re
     auto body = parse_error_body(resp);
     const bool racy = resp.status == 400 &&
                       (has_code(body, "MANIFEST_BLOB_UNKNOWN") || has_code(body, "DIGEST_INVALID"));
-    if (!racy || attempt >= limits::kMaxManifestPutRetries) {
-      throw_for(resp, what, "pushing the manifest");
+    if (!racy) throw_for(resp, what, "pushing the manifest");
+    if (attempt >= limits::kMaxManifestPutRetries) {
+      throw RegistryError(what + ": pushing the manifest: " + status_text(resp) + " after " +
+                          std::to_string(attempt) +
+                          " attempts: the registry lacks a blob the manifest names");
     }
-    // Another writer is uploading a blob this manifest names: wait for it.
-    impl_->transport.backoff(attempt);
+    // Another writer is committing a blob this manifest names: wait for it, briefly.
+    racy_put_backoff(attempt);
   }
 }
 

@@ -430,13 +430,17 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   }
 
   const CURLcode rc = curl_easy_perform(h);
-  if (t.printed) std::fprintf(stderr, "\n");
   {
     long connects = 0;
     curl_off_t down = 0, up = 0;
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
     curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &down);
     curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
+    if (t.printed) {
+      std::fprintf(stderr, "\r\x1b[K%s: %.1f MB%s\n", req.progress.c_str(),
+                   static_cast<double>(std::max(down, up)) / 1e6,
+                   rc == CURLE_OK ? ", done" : ", failed");
+    }
     std::lock_guard lock(mu_);
     ++stats_.requests;
     stats_.connections += static_cast<std::size_t>(connects);
@@ -477,6 +481,10 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
               " (give its CA with --ca-file)";
     } else if (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CACERT_BADFILE) {
       cause = "TLS handshake with " + authority + " failed: " + detail;
+      if (url.rfind("https://", 0) == 0 && !is_insecure(authority)) {
+        cause += " (if " + authority + " serves plain HTTP, mark it --insecure-registry " +
+                 authority + ")";
+      }
     } else if (is_retryable_curl(rc)) {
       cause = "the connection was dropped: " + detail;
     } else {

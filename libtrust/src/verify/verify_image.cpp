@@ -19,13 +19,19 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
     (void)source.fetch_manifest(image);
   }
   auto found = sig::read_cosign_signatures(source, image.digest);
-  auto bundles = sig::read_bundle_referrers(source, image.digest);
-  ImageVerification out{.image = image,
-                        .signatures_found = found.has_value(),
-                        .bundle_referrers = bundles.size(),
-                        .result = VerificationResult{.image = image.digest, .signatures = {}}};
   const std::vector<sig::CosignSignature> none;
-  out.result = verifier.verify(image.digest, found ? found->signatures : none, bundles, policy);
+  ImageVerification out{
+      .image = image,
+      .signatures_found = found.has_value(),
+      .result = verifier.verify(image.digest, found ? found->signatures : none, policy)};
+  if (out.result.verified() && !options.examine_all) return out;
+  // The referrers are consulted only now: a node verifying cosign-signed images makes three
+  // requests (manifest, .sig manifest, payload), not five (referrers API, fallback tag).
+  auto bundles = sig::read_bundle_referrers(source, image.digest);
+  out.referrers_checked = true;
+  out.bundle_referrers = bundles.size();
+  auto judged = verifier.verify(image.digest, none, bundles, policy);
+  for (auto& v : judged.signatures) out.result.signatures.push_back(std::move(v));
   return out;
 }
 

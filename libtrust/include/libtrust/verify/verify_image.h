@@ -1,8 +1,8 @@
 #pragma once
-// Verification of an image where it lives (layout, archive; registry later): resolve the reference
-// once, check that the manifest and every blob match their digests, read the attached signatures
-// in both layouts (the cosign .sig tag and sigstore bundle referrers) and hand them to the
-// Verifier. What `sigil verify` runs.
+// Verification of an image where it lives (registry, layout, archive): resolve the reference once,
+// check that the manifest (and, on request, every blob) matches its digest, read the attached
+// signatures in both layouts (the cosign .sig tag, then the sigstore bundle referrers) and hand
+// them to the Verifier. What `sigil verify` runs.
 
 #include <cstddef>
 #include <optional>
@@ -16,11 +16,15 @@ namespace trust::verify {
 
 struct ImageVerifyOptions {
   bool check_blobs = true;  // hash the config and every layer against their descriptors
+  // Judge every attached signature. Off: the bundle referrers are looked up only when no .sig
+  // layer verified (the verdict is the same; a registry is spared two round trips).
+  bool examine_all = false;
 };
 
 struct ImageVerification {
   oci::Descriptor image;             // what the reference resolved to (once)
   bool signatures_found = false;     // a .sig attachment exists
+  bool referrers_checked = false;    // the bundle referrers were looked up
   std::size_t bundle_referrers = 0;  // sigstore bundle referrers listed for the image
   VerificationResult result;         // verdicts on the .sig layers, then on the bundle referrers
 };
