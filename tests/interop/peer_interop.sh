@@ -2,9 +2,18 @@
 # Interop with the peer (containers/image 5.23.1 skopeo with sigstore enabled: the verifier that
 # podman and CRI-O nodes run), through a real registry process (Debian's docker-registry) on
 # 127.0.0.1 that this script starts and stops.
-#   1. a key written by `sigil key generate` decrypts in the peer and signs with it;
-#   2. the peer's signature, copied into an OCI layout, is verified by `sigil verify`;
-#   3. an image signed by `sigil sign` (image + .sig pushed by the peer) is ACCEPTed by peer-verify.sh.
+# sigil reads and writes the registry itself throughout; the peer only signs and verifies.
+#   1. `sigil copy` pushes an image; peer-sign.sh signs it in the registry with a key written by
+#      `sigil key generate` (the peer decrypts sigil's key file);
+#   2. `sigil verify` verifies the peer's signature in the registry, and refuses another key;
+#   3. `sigil sign` on the registry image is ACCEPTed by peer-verify.sh (P-256, P-384, Ed25519,
+#      RSA-3072), and REJECTed with another key;
+#   4. an index signed by `sigil sign --recursive` is ACCEPTed for every platform by peer-verify.sh;
+#   5. a .sig manifest written by the peer gets sigil's signature appended: both verifiers accept
+#      both keys, nothing is lost;
+#   6. an image moved by `sigil copy` to another repository keeps its signatures: sigil verifies
+#      it there, and the peer finds and checks the signature but holds it to the identity it
+#      names (the original repository), as matchRepository demands.
 # Usage: peer_interop.sh SIGIL_BIN_DIR TEST_DATA_DIR
 # Exit 77 (ctest: skipped) with a clear message when the peer or the registry is not available.
 set -euo pipefail
@@ -63,66 +72,87 @@ done
 reg=127.0.0.1:$port
 echo "registry at $reg"
 
-policy=$tmp/policy.json
-printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' > "$policy"
-mkdir -p "$tmp/registries.d"
-printf 'default-docker:\n  use-sigstore-attachments: true\n' > "$tmp/registries.d/default.yaml"
-peer() { "$skopeo" --policy "$policy" --registries.d "$tmp/registries.d" "$@"; }
-
 export SIGIL_PASSWORD=interop-pass
 printf '%s\n' "$SIGIL_PASSWORD" > "$tmp/pass"
 cp -r "$data/image-oci" "$tmp/layout"
-digest=sha256:2757703db410695547cef88bb4b2947d7b48ebcd7f11cf8cc21c7e06184b707d
-sigtag=sha256-${digest#sha256:}.sig
 
-step "1. sigil key generate; the peer decrypts the key and signs with it"
+ins=(--insecure-registry "$reg")
+sig() { "$bin/sigil" "$1" "${ins[@]}" "${@:2}"; }
+accept() {  # accept REF PUB: the peer must ACCEPT
+  local out
+  out=$("$peer_dir/peer-verify.sh" "$@" 2>&1) || fail "peer rejected $1: $out"
+  case $out in ACCEPT*) echo "$out" ;; *) fail "peer said: $out" ;; esac
+}
+reject() {  # reject REF PUB: the peer must REJECT (exit 1)
+  local out rc
+  set +e
+  out=$("$peer_dir/peer-verify.sh" "$@" 2>&1)
+  rc=$?
+  set -e
+  [ $rc = 1 ] || fail "peer did not reject $1 with $2 (exit $rc): $out"
+}
+
+step "1. sigil pushes an image; the peer signs it in the registry with a sigil-generated key"
 "$bin/sigil" key generate --output-prefix "$tmp/sigil" >/dev/null 2>&1 || fail "sigil key generate"
 head -1 "$tmp/sigil.key" | grep -qx -- '-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----' || fail "key PEM type"
-peer copy --dest-tls-verify=false --preserve-digests \
-  --sign-by-sigstore-private-key "$tmp/sigil.key" --sign-passphrase-file "$tmp/pass" \
-  --sign-identity "$reg/peer/signed:v1" \
-  "oci:$tmp/layout:v1" "docker://$reg/peer/signed:v1" > "$tmp/peer-sign.log" 2>&1 \
-  || fail "peer could not sign with a sigil key: $(tail -2 "$tmp/peer-sign.log")"
-echo "peer signed with the sigil-generated key"
+sig copy "oci:$tmp/layout:v1" "$reg/peer/signed:v1" 2>"$tmp/copy.err" || fail "sigil copy: $(cat "$tmp/copy.err")"
+out=$("$peer_dir/peer-sign.sh" --passphrase-file "$tmp/pass" "$reg/peer/signed:v1" "$tmp/sigil.key" 2>&1) \
+  || fail "peer could not sign with a sigil key: $out"
+echo "$out"
 
-step "2. sigil verify checks the peer's signature (copied into the layout)"
-peer copy --src-tls-verify=false --preserve-digests "docker://$reg/peer/signed:$sigtag" \
-  "oci:$tmp/layout:$sigtag" > "$tmp/peer-copy.log" 2>&1 || fail "copying the peer signature: $(tail -2 "$tmp/peer-copy.log")"
-"$bin/sigil" verify --key "$tmp/sigil.pub" "oci:$tmp/layout:v1" 2> "$tmp/verify.err" \
+step "2. sigil verify checks the peer's signature in the registry"
+sig verify --key "$tmp/sigil.pub" "$reg/peer/signed:v1" 2> "$tmp/verify.err" \
   || fail "sigil verify rejected the peer signature: $(cat "$tmp/verify.err")"
-grep -q "identity: $reg/peer/signed:v1" "$tmp/verify.err" || fail "verify report lacks the identity"
+grep -q "identity: $reg/peer/signed:v1" "$tmp/verify.err" || fail "verify report lacks the identity: $(cat "$tmp/verify.err")"
 set +e
-"$bin/sigil" verify --key "$data/keys/other-ecdsa-p256.pub" "oci:$tmp/layout:v1" 2>/dev/null
+sig verify --key "$data/keys/other-ecdsa-p256.pub" "$reg/peer/signed:v1" 2>/dev/null
 rc=$?
 set -e
 [ $rc = 1 ] || fail "the peer signature verified with an unrelated key (exit $rc)"
 echo "sigil verified the peer's signature, and refused it with another key"
 
-step "3. the peer ACCEPTs what sigil signs"
-cp -r "$data/image-oci" "$tmp/layout2"
-"$bin/sigil" sign --key "$tmp/sigil.key" --identity "$reg/sigil/signed" -a ci=interop \
-  "oci:$tmp/layout2:v1" 2>/dev/null || fail "sigil sign"
-peer copy --dest-tls-verify=false --preserve-digests "oci:$tmp/layout2:v1" \
-  "docker://$reg/sigil/signed:v1" > "$tmp/push1.log" 2>&1 || fail "push image: $(tail -2 "$tmp/push1.log")"
-peer copy --dest-tls-verify=false --preserve-digests "oci:$tmp/layout2:$sigtag" \
-  "docker://$reg/sigil/signed:$sigtag" > "$tmp/push2.log" 2>&1 || fail "push signature: $(tail -2 "$tmp/push2.log")"
-out=$("$peer_dir/peer-verify.sh" "$reg/sigil/signed:v1" "$tmp/sigil.pub" 2>&1) || fail "peer rejected sigil's signature: $out"
-echo "$out"
-case $out in ACCEPT*) ;; *) fail "peer said: $out" ;; esac
+step "3. the peer ACCEPTs what sigil signs in the registry"
+sig copy "oci:$tmp/layout:v1" "$reg/sigil/signed:v1" 2>/dev/null || fail "sigil copy"
+sig sign --key "$tmp/sigil.key" -a ci=interop "$reg/sigil/signed:v1" 2>"$tmp/sign.err" \
+  || fail "sigil sign: $(cat "$tmp/sign.err")"
+accept "$reg/sigil/signed:v1" "$tmp/sigil.pub"
+reject "$reg/sigil/signed:v1" "$data/keys/other-ecdsa-p256.pub"
+for t in ecdsa-p384 ed25519 rsa-3072; do
+  "$bin/sigil" key generate --type "$t" --output-prefix "$tmp/k-$t" >/dev/null 2>&1 || fail "generate $t"
+  sig copy "oci:$tmp/layout:v1" "$reg/sigil/$t:v1" 2>/dev/null || fail "copy for $t"
+  sig sign --key "$tmp/k-$t.key" "$reg/sigil/$t:v1" 2>/dev/null || fail "sign $t"
+  echo -n "$t: "
+  accept "$reg/sigil/$t:v1" "$tmp/k-$t.pub"
+done
+
+step "4. an index signed with sigil sign --recursive: the peer ACCEPTs every platform"
+sig copy "oci:$tmp/layout:multi" "$reg/sigil/multi:multi" 2>/dev/null || fail "copy the index"
+sig sign --recursive --key "$tmp/sigil.key" "$reg/sigil/multi:multi" 2>"$tmp/sign.err" \
+  || fail "sigil sign --recursive: $(cat "$tmp/sign.err")"
+accept "$reg/sigil/multi:multi" "$tmp/sigil.pub"
+reject "$reg/sigil/multi:multi" "$data/keys/other-ecdsa-p256.pub"
+
+step "5. sigil appends to the peer's .sig manifest: both keys verify with both tools"
+"$bin/sigil" key generate --type ed25519 --output-prefix "$tmp/second" >/dev/null 2>&1 || fail "generate"
+sig sign --key "$tmp/second.key" "$reg/peer/signed:v1" 2>/dev/null || fail "sigil sign over the peer's"
+sig verify --all --output json --key "$tmp/sigil.pub" "$reg/peer/signed:v1" > "$tmp/v.json" 2>/dev/null \
+  || fail "sigil no longer verifies the peer's signature"
+n=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["signatures"]))' "$tmp/v.json")
+[ "$n" = 2 ] || fail "expected 2 signatures after the append, found $n"
+sig verify --key "$tmp/second.pub" "$reg/peer/signed:v1" 2>/dev/null || fail "sigil's appended signature"
+accept "$reg/peer/signed:v1" "$tmp/sigil.pub"
+accept "$reg/peer/signed:v1" "$tmp/second.pub"
+
+step "6. sigil copy between repositories keeps the signatures, bound to their identity"
+sig copy "$reg/sigil/signed:v1" "$reg/mirror/signed:v1" 2>/dev/null || fail "sigil copy registry to registry"
+sig verify --key "$tmp/sigil.pub" "$reg/mirror/signed:v1" 2>/dev/null || fail "sigil verify of the mirror"
+# The peer finds the copied signature and checks it, then holds it to matchRepository: the
+# payload names the original repository, so the mirror is refused for exactly that reason.
 set +e
-out=$("$peer_dir/peer-verify.sh" "$reg/sigil/signed:v1" "$data/keys/other-ecdsa-p256.pub" 2>&1)
+out=$("$peer_dir/peer-verify.sh" "$reg/mirror/signed:v1" "$tmp/sigil.pub" 2>&1)
 rc=$?
 set -e
-[ $rc = 1 ] || fail "peer accepted sigil's signature with an unrelated key: $out"
-
-for t in ecdsa-p384 ed25519 rsa-3072; do
-  step "3b. the peer ACCEPTs a $t signature by sigil"
-  "$bin/sigil" key generate --type "$t" --output-prefix "$tmp/k-$t" >/dev/null 2>&1 || fail "generate $t"
-  cp -r "$data/image-oci" "$tmp/layout-$t"
-  "$bin/sigil" sign --key "$tmp/k-$t.key" --identity "$reg/sigil/$t" "oci:$tmp/layout-$t:v1" 2>/dev/null || fail "sign $t"
-  peer copy --dest-tls-verify=false --preserve-digests "oci:$tmp/layout-$t:v1" "docker://$reg/sigil/$t:v1" >/dev/null 2>&1 || fail "push $t"
-  peer copy --dest-tls-verify=false --preserve-digests "oci:$tmp/layout-$t:$sigtag" "docker://$reg/sigil/$t:$sigtag" >/dev/null 2>&1 || fail "push sig $t"
-  out=$("$peer_dir/peer-verify.sh" "$reg/sigil/$t:v1" "$tmp/k-$t.pub" 2>&1) || fail "peer rejected $t: $out"
-  echo "$t: $out"
-done
+[ $rc = 1 ] || fail "peer on the mirror (exit $rc): $out"
+case $out in *"identity $reg/sigil/signed is not accepted"*) echo "mirror: $out" ;;
+  *) fail "peer refused the mirror for another reason: $out" ;; esac
 echo "interop: OK"
