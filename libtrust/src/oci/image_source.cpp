@@ -92,26 +92,34 @@ void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subj
   entry.size = referrer.size;
   entry.annotations = referrer.annotations;
   entry.artifact_type = referrer.artifact_type;
-  // Read, add, write, then re-read: another writer may have replaced the index with its own
-  // version in between; merging again until our entry survives loses nobody's referrer.
-  retry_until_stable(describe() + ": referrers index " + tag, [&]() -> bool {
-    auto index = read_fallback_index(*this, subject.digest);
-    if (!index) {
-      index.emplace();
-      index->media_type = std::string(media_type::kOciIndex);
-    }
-    if (lists(*index, entry.digest)) return true;
-    if (index->manifests.size() >= limits::kMaxSignaturesPerImage) {
-      throw LimitError(describe() + ": referrers index " + tag + " already lists " +
-                       std::to_string(index->manifests.size()) + " manifests (limit " +
-                       std::to_string(limits::kMaxSignaturesPerImage) + ")");
-    }
-    index->manifests.push_back(entry);
-    auto json = index->to_json();
-    set_tag(tag, put_manifest(as_bytes(json), media_type::kOciIndex));
-    auto now = read_fallback_index(*this, subject.digest);
-    return now && lists(*now, entry.digest);
-  });
+  // Read, add, write, re-read, and read again once the other writers had time to write: another
+  // writer may have replaced the index with its own version; merging again until our entry
+  // survives loses nobody's referrer.
+  merge_until_stable(
+      describe() + ": referrers index " + tag,
+      [&]() -> MergeStep {
+        auto index = read_fallback_index(*this, subject.digest);
+        if (!index) {
+          index.emplace();
+          index->media_type = std::string(media_type::kOciIndex);
+        }
+        if (lists(*index, entry.digest)) return MergeStep::kDone;
+        if (index->manifests.size() >= limits::kMaxSignaturesPerImage) {
+          throw LimitError(describe() + ": referrers index " + tag + " already lists " +
+                           std::to_string(index->manifests.size()) + " manifests (limit " +
+                           std::to_string(limits::kMaxSignaturesPerImage) + ")");
+        }
+        index->manifests.push_back(entry);
+        auto json = index->to_json();
+        set_tag(tag, put_manifest(as_bytes(json), media_type::kOciIndex));
+        auto now = read_fallback_index(*this, subject.digest);
+        return now && lists(*now, entry.digest) ? MergeStep::kWritten : MergeStep::kRetry;
+      },
+      merge_settle_time());
+}
+
+std::chrono::milliseconds ImageStore::merge_settle_time() const {
+  return std::chrono::milliseconds(10);
 }
 
 std::unique_ptr<ImageSource> open_image_source(const Reference& ref) {

@@ -23,6 +23,11 @@ class RegistryImageStore final : public oci::ImageStore {
       : client_(std::move(client)), repo_(std::move(repo)) {}
 
   std::string describe() const override { return repo_.str(); }
+  // Another signer's read-merge-write is a few round trips, and may be slowed by a busy registry
+  // or CI machine: give it this long before trusting that our write held.
+  std::chrono::milliseconds merge_settle_time() const override {
+    return std::chrono::milliseconds(250);
+  }
 
   oci::Descriptor resolve(const Reference& ref) override {
     if (ref.kind() != ReferenceKind::kRegistry || ref.registry() != repo_.registry ||

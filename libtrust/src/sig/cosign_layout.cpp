@@ -109,41 +109,46 @@ bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteVi
   bool appended = false;
   bool blob_stored = false;
 
-  // Read, append, write, re-read: when several signers write the same tag at once, the last write
-  // wins and may drop a layer; a signer that finds its layer gone merges again.
-  retry_until_stable(store.describe() + ": signature manifest " + tag, [&]() -> bool {
-    auto layers = current_layers(store, tag);
-    if (has_layer(layers, payload_digest, signature_b64)) return true;
-    if (layers.size() >= limits::kMaxSignaturesPerImage) {
-      throw LimitError(store.describe() + ": signature manifest " + tag + " already holds " +
-                       std::to_string(layers.size()) + " signatures (limit " +
-                       std::to_string(limits::kMaxSignaturesPerImage) + ")");
-    }
-    if (!blob_stored) {
-      store.put_blob(payload, payload_digest);
-      blob_stored = true;
-    }
-    oci::Descriptor layer;
-    layer.media_type = std::string(media_type::kCosignSimpleSigning);
-    layer.digest = payload_digest;
-    layer.size = payload.size();
-    layer.annotations[std::string(kSignatureAnnotation)] = signature_b64;
-    layers.push_back(std::move(layer));
+  // Read, append, write, re-read, and read again once the other writers had time to write: a
+  // signer that finds its layer gone (another signer's manifest replaced ours) merges again.
+  merge_until_stable(
+      store.describe() + ": signature manifest " + tag,
+      [&]() -> MergeStep {
+        auto layers = current_layers(store, tag);
+        if (has_layer(layers, payload_digest, signature_b64)) return MergeStep::kDone;
+        if (layers.size() >= limits::kMaxSignaturesPerImage) {
+          throw LimitError(store.describe() + ": signature manifest " + tag + " already holds " +
+                           std::to_string(layers.size()) + " signatures (limit " +
+                           std::to_string(limits::kMaxSignaturesPerImage) + ")");
+        }
+        if (!blob_stored) {
+          store.put_blob(payload, payload_digest);
+          blob_stored = true;
+        }
+        oci::Descriptor layer;
+        layer.media_type = std::string(media_type::kCosignSimpleSigning);
+        layer.digest = payload_digest;
+        layer.size = payload.size();
+        layer.annotations[std::string(kSignatureAnnotation)] = signature_b64;
+        layers.push_back(std::move(layer));
 
-    auto config = signature_config(layers);
-    oci::Manifest m;
-    m.schema_version = 2;
-    m.media_type = std::string(media_type::kOciManifest);
-    m.config.media_type = std::string(media_type::kOciConfig);
-    m.config.digest = Digest::of(as_bytes(config));
-    m.config.size = config.size();
-    m.layers = std::move(layers);
-    store.put_blob(as_bytes(config), m.config.digest);
-    auto json = m.to_json();
-    store.set_tag(tag, store.put_manifest(as_bytes(json), media_type::kOciManifest));
-    appended = true;
-    return has_layer(current_layers(store, tag), payload_digest, signature_b64);
-  });
+        auto config = signature_config(layers);
+        oci::Manifest m;
+        m.schema_version = 2;
+        m.media_type = std::string(media_type::kOciManifest);
+        m.config.media_type = std::string(media_type::kOciConfig);
+        m.config.digest = Digest::of(as_bytes(config));
+        m.config.size = config.size();
+        m.layers = std::move(layers);
+        store.put_blob(as_bytes(config), m.config.digest);
+        auto json = m.to_json();
+        store.set_tag(tag, store.put_manifest(as_bytes(json), media_type::kOciManifest));
+        appended = true;
+        return has_layer(current_layers(store, tag), payload_digest, signature_b64)
+                   ? MergeStep::kWritten
+                   : MergeStep::kRetry;
+      },
+      store.merge_settle_time());
   return appended;
 }
 

@@ -1,9 +1,14 @@
 #pragma once
 // Read-modify-write against a store that other writers may change at the same time (a registry
-// tag that several CI jobs sign at once): run `attempt` until it reports that its write survived,
-// sleeping a jittered, growing delay between attempts. Bounded; past the bound an IoError naming
-// `what` says how many attempts were made.
+// tag that several CI jobs sign at once). Registries have no conditional writes: the last PUT of
+// a tag wins, and a writer that read the tag before our write and writes after it drops our
+// change. So after each of its writes a writer waits a settle time (three times its own
+// read-merge-write cycle, and at least the store's floor) before it reads again, by which point
+// any writer that read before our write (and works about as fast as we do) has written; only a
+// read after that wait that finds the change finishes. A change found gone is merged and written
+// again. Bounded; past the bound an IoError says how many attempts were made.
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -11,11 +16,25 @@
 
 namespace trust {
 
-inline constexpr int kMaxMergeAttempts = 8;
+inline constexpr int kMaxMergeAttempts = 12;
+// The settle time: kSettleFactor × the attempt's duration, within [min_settle, kMaxSettle],
+// times a random factor in [1, 1.5).
+inline constexpr int kSettleFactor = 3;
+inline constexpr std::chrono::milliseconds kMaxSettle{5000};
 
-// `attempt` returns true when done (its change is in place), false to try again. Exceptions
-// propagate at once.
-TRUST_API void retry_until_stable(const std::string& what, const std::function<bool()>& attempt,
+enum class MergeStep {
+  kDone,     // the change is in place and nothing was written: finished
+  kWritten,  // written, and an immediate re-read found it: confirm after the settle time
+  kRetry,    // written, but already overwritten: settle, back off, then merge again
+};
+
+// Calls `attempt` until it reports kDone. `min_settle` is the least settle time (the store's
+// ImageStore::merge_settle_time()). Each call must read the current state, return kDone if
+// the change is already there, else merge, write, re-read and return kWritten or kRetry.
+// Exceptions propagate at once.
+TRUST_API void merge_until_stable(const std::string& what,
+                                  const std::function<MergeStep()>& attempt,
+                                  std::chrono::milliseconds min_settle,
                                   int max_attempts = kMaxMergeAttempts);
 
 }  // namespace trust

@@ -3,6 +3,7 @@
 // (later) a registry. Signing and verifying code sees only ImageSource / ImageStore.
 // Every byte handed out has been checked against the digest it was asked for.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,7 +63,7 @@ class TRUST_API ImageSource {
 // "sha256-<hex>": the referrers tag schema's fallback tag for `subject`.
 TRUST_API std::string referrers_fallback_tag(const Digest& subject);
 
-// A source that can also be written (OCI layout now; registry later).
+// A source that can also be written: an OCI layout, a registry repository.
 class TRUST_API ImageStore : public ImageSource {
  public:
   // Stores a blob under its digest (verified), idempotent.
@@ -87,6 +88,11 @@ class TRUST_API ImageStore : public ImageSource {
   // OCI-Subject) skips it.
   virtual void add_referrer(const Descriptor& referrer, const Descriptor& subject,
                             bool subject_processed = false);
+
+  // The least time a read-merge-write of a tag waits before confirming its change held (see
+  // core/retry.h): what another writer's cycle on this store may take. A layout on local disk
+  // needs little; a registry shared with other processes, more.
+  virtual std::chrono::milliseconds merge_settle_time() const;
 };
 
 // Opens the source a reference names: oci: → OCI layout, docker-archive: → archive.
