@@ -323,6 +323,34 @@ TEST_CASE("uploads: monolithic, chunked with relative and absolute Locations, mo
         1000);
     CHECK(reg.blob(d.str()) == big);
   }
+  // By default the whole blob is one streamed PATCH, whatever sizes the reader hands over.
+  {
+    std::string whole(100'000, 'w');
+    auto d = Digest::of(as_bytes(whole));
+    std::size_t pos = 0;
+    reg.clear_requests();
+    client.put_blob_stream(repo, d, whole.size(), [&](std::uint8_t* buf, std::size_t n) {
+      auto k = std::min({n, whole.size() - pos, std::size_t{777}});
+      std::copy_n(whole.data() + pos, k, buf);
+      pos += k;
+      return k;
+    });
+    CHECK(reg.blob(d.str()) == whole);
+    CHECK(reg.count("PATCH", ".*") == 1);
+    // A reader that ends early: nothing is committed.
+    auto short_d = Digest::of(as_bytes("short"));
+    auto e = thrown_by([&] {
+      client.put_blob_stream(repo, short_d, 10,
+                             [&, done = false](std::uint8_t* buf, std::size_t) mutable {
+                               if (done) return std::size_t{0};
+                               done = true;
+                               std::copy_n("short", 5, buf);
+                               return std::size_t{5};
+                             });
+    });
+    CHECK(e.code == ErrorCode::kDigestMismatch);
+    CHECK_FALSE(client.blob_exists(repo, short_d));
+  }
   // Mount: 201 when the source has it, false (202) when not.
   Repository other{reg.host(), "lab/other"};
   CHECK(client.mount_blob(other, digest, repo));

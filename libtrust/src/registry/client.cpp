@@ -406,6 +406,10 @@ struct Client::Impl {
       req.authorization = auth ? &*auth : nullptr;
       auto resp = transport.perform(req);
       if (resp.status != 401) return resp;
+      if (req.body_reader) {
+        throw RegistryError(req.what + ": the registry asked for authentication (401) in the " +
+                            "middle of an upload; the stream cannot be sent again");
+      }
       std::optional<Challenge> chosen;
       for (const auto& value : resp.headers.all("www-authenticate")) {
         for (auto& c : detail::parse_www_authenticate(value, req.what)) {
@@ -759,36 +763,35 @@ void Client::put_blob(const Repository& repo, ByteView data, const Digest& diges
 
 void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::uint64_t size,
                              const std::function<std::size_t(std::uint8_t*, std::size_t)>& read,
-                             std::size_t chunk_size) {
+                             std::uint64_t chunk_size) {
   const auto what = repo.str() + " blob " + digest.str();
-  if (chunk_size == 0) throw UsageError(what + ": chunk size must be positive");
   if (blob_exists(repo, digest)) return;
   auto location = impl_->start_upload(repo, what);
   Hasher hasher(digest.algorithm());
-  std::vector<std::uint8_t> buf(static_cast<std::size_t>(
-      std::min<std::uint64_t>(chunk_size, std::max<std::uint64_t>(size, 1))));
+  // Each PATCH streams its bytes straight from `read` to the socket: no buffer of our own.
   std::uint64_t offset = 0;
-  while (true) {
-    std::size_t filled = 0;
-    while (filled < buf.size()) {
-      auto n = read(buf.data() + filled, buf.size() - filled);
-      if (n == 0) break;
-      filled += n;
-    }
-    if (filled == 0) break;
-    if (offset + filled > size) {
-      throw DigestMismatchError(what + ": the data is longer than the " + std::to_string(size) +
-                                " bytes declared");
-    }
-    ByteView chunk(buf.data(), filled);
-    hasher.update(chunk);
+  while (offset < size) {
+    const std::uint64_t n = chunk_size == 0 ? size - offset : std::min(chunk_size, size - offset);
+    std::uint64_t sent = 0;
     Request r;
     r.method = "PATCH";
     r.url = location;
     r.headers.push_back("Content-Type: " + std::string(kUploadContentType));
     r.headers.push_back("Content-Range: " + std::to_string(offset) + "-" +
-                        std::to_string(offset + filled - 1));
-    r.body = chunk;
+                        std::to_string(offset + n - 1));
+    r.body_size = n;
+    r.body_reader = [&](std::uint8_t* buf, std::size_t cap) -> std::size_t {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(cap, n - sent));
+      if (want == 0) return 0;
+      const auto got = read(buf, want);
+      if (got == 0) {
+        throw DigestMismatchError(what + ": the data has " + std::to_string(offset + sent) +
+                                  " bytes, " + std::to_string(size) + " were declared");
+      }
+      hasher.update(ByteView(buf, got));
+      sent += got;
+      return got;
+    };
     r.idempotent = false;
     r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
@@ -800,12 +803,13 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
     if (auto loc = resp.headers.get("location"); loc && !loc->empty()) {
       location = detail::resolve_url(resp.url, *loc);
     }
-    offset += filled;
-    if (filled < buf.size()) break;
+    offset += n;
   }
-  if (offset != size) {
-    throw DigestMismatchError(what + ": the data has " + std::to_string(offset) + " bytes, " +
-                              std::to_string(size) + " were declared");
+  // The reader's end is where the source's digest check happens: commit only after it.
+  std::uint8_t extra = 0;
+  if (read(&extra, 1) != 0) {
+    throw DigestMismatchError(what + ": the data is longer than the " + std::to_string(size) +
+                              " bytes declared");
   }
   auto got = hasher.finish();
   if (got != digest) {

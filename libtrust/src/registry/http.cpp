@@ -62,6 +62,7 @@ struct Transfer {
   bool error_body_truncated = false;
   std::uint64_t delivered = 0;  // success-body bytes handed to the sink
   std::exception_ptr sink_error;
+  std::exception_ptr source_error;  // thrown by req->body_reader
   // Stall detection and progress.
   std::chrono::milliseconds stall_timeout{0};
   Clock::time_point last_progress = Clock::now();
@@ -131,6 +132,16 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   }
   t->resp->body.insert(t->resp->body.end(), chunk.begin(), chunk.end());
   return len;
+}
+
+size_t on_read(char* buffer, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  try {
+    return t->req->body_reader(reinterpret_cast<std::uint8_t*>(buffer), size * n);
+  } catch (...) {
+    t->source_error = std::current_exception();
+    return CURL_READFUNC_ABORT;
+  }
 }
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
@@ -421,12 +432,18 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   } else if (req.method == "DELETE") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else {
-    // POST, PUT, PATCH: the body is sent from our buffer (not copied).
+    // POST, PUT, PATCH: the body is sent from our buffer (not copied), or streamed.
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     if (req.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-                     req.body.empty() ? kEmpty : reinterpret_cast<const char*>(req.body.data()));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    if (req.body_reader) {
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(h, CURLOPT_READDATA, &t);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body_size));
+    } else {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+                       req.body.empty() ? kEmpty : reinterpret_cast<const char*>(req.body.data()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    }
   }
 
   const CURLcode rc = curl_easy_perform(h);
@@ -448,9 +465,9 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
     stats_.bytes_sent += static_cast<std::uint64_t>(up);
   }
   resp.status = t.status();
-  if (t.sink_error) {
+  if (t.sink_error || t.source_error) {
     trace(req.method + " " + url + " -> " + std::to_string(resp.status) + " (aborted)");
-    std::rethrow_exception(t.sink_error);
+    std::rethrow_exception(t.sink_error ? t.sink_error : t.source_error);
   }
   if (t.over_cap) {
     trace(req.method + " " + url + " -> " + std::to_string(resp.status) + " (over the limit)");
@@ -532,7 +549,7 @@ Response Transport::perform(const Request& req) {
     try {
       resp = perform_with_redirects(req, url);
     } catch (const TransportError& e) {
-      if (undecided) {
+      if (undecided && !req.body_reader) {
         // An insecure registry without working TLS: plain HTTP from now on, for this host only.
         undecided = false;
         {

@@ -59,7 +59,12 @@ struct Request {
   // "Authorization: …" (a secret): sent only while the URL's origin is the request's first
   // origin (scheme://host:port), never after a redirect elsewhere; never traced or logged.
   const SecretBytes* authorization = nullptr;
-  ByteView body;                  // payload of PUT / POST / PATCH
+  ByteView body;  // payload of PUT / POST / PATCH
+  // Or a streamed payload of exactly `body_size` bytes: filled by `body_reader` (returns the bytes
+  // written to the buffer; throwing aborts the transfer and the exception is rethrown). A
+  // streamed request cannot be sent twice: it is never retried, and a 401 fails it.
+  std::function<std::size_t(std::uint8_t*, std::size_t)> body_reader;
+  std::uint64_t body_size = 0;
   bool idempotent = true;         // retried on 5xx, 429 and dropped connections
   bool follow_redirects = false;  // GET / HEAD only, at most limits::kMaxRedirects
   // A success (2xx) body is kept in memory up to `max_body` bytes (LimitError past it, the

@@ -108,11 +108,13 @@ class TRUST_API Client {
   bool blob_exists(const Repository& repo, const Digest& digest);
   // Uploads a blob held in memory (monolithic POST + PUT), skipping it if it already exists.
   void put_blob(const Repository& repo, ByteView data, const Digest& digest);
-  // Uploads a blob from a reader (chunked PATCHes of `chunk_size`, then PUT ?digest=).
-  // `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
+  // Uploads a blob from a reader: streamed PATCHes (one for the whole blob, or of `chunk_size`
+  // bytes each), then PUT ?digest= only after `read` returned 0 (its verified end) and the bytes
+  // hashed to `digest`. `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
+  // Memory stays constant: the bytes go from `read` to the socket.
   void put_blob_stream(const Repository& repo, const Digest& digest, std::uint64_t size,
                        const std::function<std::size_t(std::uint8_t*, std::size_t)>& read,
-                       std::size_t chunk_size = 16u << 20);
+                       std::uint64_t chunk_size = 0);
   // Cross-repository mount; false when the registry declined (the caller then uploads).
   bool mount_blob(const Repository& repo, const Digest& digest, const Repository& from);
 
