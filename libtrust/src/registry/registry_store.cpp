@@ -112,6 +112,14 @@ class RegistryImageStore final : public oci::ImageStore {
     client_->put_blob(repo_, data, digest);
   }
 
+  // Streamed to the registry as it is read (constant memory, whatever the blob's size); the
+  // upload is committed only after `read` reached its verified end.
+  void put_blob_stream(const oci::Descriptor& desc, const BlobReader& read) override {
+    client_->put_blob_stream(repo_, desc.digest, desc.size, read);
+  }
+
+  bool has_blob(const Digest& digest) override { return client_->blob_exists(repo_, digest); }
+
   oci::Descriptor put_manifest(ByteView bytes, std::string_view media_type) override {
     const auto digest = Digest::of(bytes);
     bool subject_processed = false;
