@@ -700,6 +700,7 @@ void Client::stream_blob(const Repository& repo, const oci::Descriptor& desc,
   r.follow_redirects = true;
   r.what = what + "@" + desc.digest.str();
   r.progress = "blob " + desc.digest.str().substr(0, 19);
+  r.bulk = true;
   r.sink = [&](ByteView chunk) {
     verifier.update(chunk);
     sink(chunk);
@@ -748,6 +749,7 @@ void Client::put_blob(const Repository& repo, ByteView data, const Digest& diges
         r.max_body = limits::kMaxRegistryErrorBody;
         r.what = what;
         r.progress = "upload " + digest.str().substr(0, 19);
+        r.bulk = true;
         auto resp = impl_->send(repo, push_scope(repo), std::move(r));
         if (is_success(resp.status)) return;
         if (!is_retryable_status(resp.status) || attempt >= attempts) {
@@ -767,8 +769,9 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
   const auto what = repo.str() + " blob " + digest.str();
   if (blob_exists(repo, digest)) return;
   auto location = impl_->start_upload(repo, what);
-  Hasher hasher(digest.algorithm());
-  // Each PATCH streams its bytes straight from `read` to the socket: no buffer of our own.
+  // Each PATCH streams its bytes straight from `read` to the socket: no buffer of our own. The
+  // bytes are not hashed here: the registry must check them against `digest` before it commits
+  // (DIGEST_INVALID otherwise), and what a registry stores is verified again whenever it is read.
   std::uint64_t offset = 0;
   while (offset < size) {
     const std::uint64_t n = chunk_size == 0 ? size - offset : std::min(chunk_size, size - offset);
@@ -788,7 +791,6 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
         throw DigestMismatchError(what + ": the data has " + std::to_string(offset + sent) +
                                   " bytes, " + std::to_string(size) + " were declared");
       }
-      hasher.update(ByteView(buf, got));
       sent += got;
       return got;
     };
@@ -796,6 +798,7 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
     r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
     r.progress = "upload " + digest.str().substr(0, 19);
+    r.bulk = true;
     auto resp = impl_->send(repo, push_scope(repo), std::move(r));
     if (resp.status != 202 && !is_success(resp.status)) {
       throw_for(resp, what, "uploading bytes " + std::to_string(offset) + "-");
@@ -811,11 +814,6 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
     throw DigestMismatchError(what + ": the data is longer than the " + std::to_string(size) +
                               " bytes declared");
   }
-  auto got = hasher.finish();
-  if (got != digest) {
-    throw DigestMismatchError(what + ": refusing to finish the upload: the data hashes to " +
-                              got.str());
-  }
   Request r;
   r.method = "PUT";
   r.url = with_query(location, "digest=" + detail::url_escape(digest.str()));
@@ -824,7 +822,14 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
   r.max_body = limits::kMaxRegistryErrorBody;
   r.what = what;
   auto resp = impl_->send(repo, push_scope(repo), std::move(r));
-  if (!is_success(resp.status)) throw_for(resp, what, "finishing the upload");
+  if (is_success(resp.status)) return;
+  if (resp.status == 400 && has_code(parse_error_body(resp), "DIGEST_INVALID")) {
+    throw DigestMismatchError(what +
+                              ": the registry refused the upload: the data does not hash "
+                              "to " +
+                              digest.str() + " (" + status_text(resp) + ")");
+  }
+  throw_for(resp, what, "finishing the upload");
 }
 
 bool Client::mount_blob(const Repository& repo, const Digest& digest, const Repository& from) {

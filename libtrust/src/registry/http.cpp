@@ -377,7 +377,11 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  // HTTP/2 where the server offers it, for the many small API requests (one connection, no
+  // head-of-line waits); HTTP/1.1 for blob bodies, which libcurl moves about 25% faster over
+  // its own connections (bench/registry.sh b: 1 GiB copy between TLS registries).
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                   static_cast<long>(req.bulk ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(h, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));

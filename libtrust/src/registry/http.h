@@ -73,6 +73,7 @@ struct Request {
   std::function<void(ByteView)> sink;
   std::string what;      // names the operation in messages: "127.0.0.1:5000/lab/hello:v1"
   std::string progress;  // label for the progress line (empty: none)
+  bool bulk = false;     // a blob body: sent over HTTP/1.1 (see perform_once)
 };
 
 struct Response {

@@ -109,8 +109,8 @@ class TRUST_API Client {
   // Uploads a blob held in memory (monolithic POST + PUT), skipping it if it already exists.
   void put_blob(const Repository& repo, ByteView data, const Digest& digest);
   // Uploads a blob from a reader: streamed PATCHes (one for the whole blob, or of `chunk_size`
-  // bytes each), then PUT ?digest= only after `read` returned 0 (its verified end) and the bytes
-  // hashed to `digest`. `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
+  // bytes each), then PUT ?digest= only after `read` returned 0 (its verified end); the registry
+  // checks the digest before it commits (DigestMismatchError when it refuses). `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
   // Memory stays constant: the bytes go from `read` to the socket.
   void put_blob_stream(const Repository& repo, const Digest& digest, std::uint64_t size,
                        const std::function<std::size_t(std::uint8_t*, std::size_t)>& read,
