@@ -161,8 +161,7 @@ printf 'bench\n' > "$work/pass"
 peer_verify() { "$peer_dir/peer-verify.sh" --tls-verify true --cert-dir "$work/cadir" "$@"; }
 peer_sign() { "$peer_dir/peer-sign.sh" --tls-verify true --cert-dir "$work/cadir" --passphrase-file "$work/pass" "$@"; }
 
-# A 1-layer (1 MiB) image for the signing parts. Each part below is a function (part_a …), its
-# body not indented because of the here-documents in it.
+# A 1-layer (1 MiB) image for the signing parts. Each part below is a function (part_a …).
 python3 "$root/bench/make_layout.py" "$work/small" --size $MiB >/dev/null || exit 1
 
 sig_layers() {  # sig_layers REPO DIGEST: layers in the .sig manifest (0 if none)
@@ -174,6 +173,18 @@ referrers() {  # referrers REPO DIGEST: entries in the fallback referrers index
   curl -fsS --cacert "$ca" -H 'Accept: application/vnd.oci.image.index.v1+json' \
     "https://$A/v2/$1/manifests/sha256-${2#sha256:}" 2>/dev/null \
     | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["manifests"]))' 2>/dev/null || echo 0
+}
+
+# rewrite_manifest REPO TAG MEDIA_TYPE PYTHON: fetch the manifest under TAG in registry A, apply
+# the Python statement to it (as `m`), and push it back under TAG. For hostile inputs.
+rewrite_manifest() {
+  curl -fsS --cacert "$ca" -H "Accept: $3" "https://$A/v2/$1/manifests/$2" > "$work/m.json" || return 1
+  python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+sys.stdout.write(json.dumps(m))' "$work/m.json" "$4" > "$work/m2.json" || return 1
+  curl -fsS --cacert "$ca" -X PUT -H "Content-Type: $3" --data-binary @"$work/m2.json" \
+    "https://$A/v2/$1/manifests/$2" >/dev/null
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -314,17 +325,8 @@ if [ $have_peer = 1 ]; then
 fi
 # 101: the signer itself refuses to grow past the bound; a hostile .sig manifest is made by hand.
 S sign --key "$work/k.key" -a "n=101" "$A/$repo@$digest" >/dev/null 2>"$work/sign101.err"; sign101_rc=$?
-curl -fsS --cacert "$ca" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-  "https://$A/v2/$repo/manifests/sha256-${digest#sha256:}.sig" > "$work/sig100.json"
-python3 - "$work/sig100.json" > "$work/sig101.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-m["layers"].append(dict(m["layers"][0]))
-sys.stdout.write(json.dumps(m))
-PY
-curl -fsS --cacert "$ca" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
-  --data-binary @"$work/sig101.json" "https://$A/v2/$repo/manifests/sha256-${digest#sha256:}.sig" >/dev/null \
-  || { log "pushing the 101-layer .sig manifest failed"; errors=$((errors + 1)); }
+rewrite_manifest "$repo" "sha256-${digest#sha256:}.sig" application/vnd.oci.image.manifest.v1+json \
+  'm["layers"].append(dict(m["layers"][0]))' || { log "pushing the 101-layer .sig manifest failed"; errors=$((errors + 1)); }
 measure "$sigil" verify --ca-file "$ca" --key "$work/k.pub" "$A/$repo:v1"; t101=$T rss101=$RSS rc101=$RC
 count_requests A S verify --key "$work/k.pub" "$A/$repo:v1"; req101=$REQ
 # 101 bundle referrers: a fallback index listing 101 referrer manifests (made by hand: each one a
@@ -333,16 +335,8 @@ brepo=bench/referrers
 S copy "oci:$work/small:latest" "$A/$brepo:v1" 2>/dev/null
 bdigest=$(S digest "$A/$brepo:v1" 2>/dev/null)
 S sign --format bundle --key "$work/k.key" "$A/$brepo@$bdigest" >/dev/null 2>&1
-curl -fsS --cacert "$ca" -H 'Accept: application/vnd.oci.image.index.v1+json' \
-  "https://$A/v2/$brepo/manifests/sha256-${bdigest#sha256:}" > "$work/ref1.json"
-python3 - "$work/ref1.json" > "$work/ref101.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-m["manifests"] = [dict(m["manifests"][0]) for _ in range(101)]
-sys.stdout.write(json.dumps(m))
-PY
-curl -fsS --cacert "$ca" -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
-  --data-binary @"$work/ref101.json" "https://$A/v2/$brepo/manifests/sha256-${bdigest#sha256:}" >/dev/null \
+rewrite_manifest "$brepo" "sha256-${bdigest#sha256:}" application/vnd.oci.image.index.v1+json \
+  'm["manifests"] = [dict(m["manifests"][0]) for _ in range(101)]' \
   || { log "pushing the 101-entry referrers index failed"; errors=$((errors + 1)); }
 measure "$sigil" verify --ca-file "$ca" --key "$work/other.pub" "$A/$brepo:v1"; tr101=$T rssr101=$RSS rcr101=$RC
 count_requests A S verify --key "$work/other.pub" "$A/$brepo:v1"; reqr101=$REQ
