@@ -3,21 +3,11 @@
 #include "libtrust/core/digest.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
+#include "support/errors.h"
 
 using namespace trust;
 
-namespace {
-template <typename F>
-ErrorCode code_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("expected a trust::Error");
-  return ErrorCode::kUsage;
-}
-}  // namespace
+using sigil::test::code_of;
 
 TEST_CASE("sha256 of known input matches the standard test vector", "[core][digest]") {
   auto d = Digest::of(as_bytes("abc"));

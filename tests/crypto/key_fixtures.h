@@ -1,5 +1,5 @@
 #pragma once
-// Test fixtures for key tests: error-code capture, cached generated keys, and keys of types sigil
+// Test fixtures for key tests (with support/errors.h and support/test_keys.h): keys of types sigil
 // refuses (P-521, secp256k1, RSA-2048/1024, Ed448) made on the spot with the OpenSSL API, so no
 // private key is ever committed.
 
@@ -16,44 +16,10 @@
 #include "core/openssl_util.h"
 #include "libtrust/core/error.h"
 #include "libtrust/crypto/keys.h"
+#include "support/errors.h"
+#include "support/test_keys.h"
 
 namespace sigil::test {
-
-// The code of the trust::Error `f` throws (FAILs if it throws nothing).
-template <typename F>
-trust::ErrorCode code_of(F&& f) {
-  try {
-    f();
-  } catch (const trust::Error& e) {
-    return e.code();
-  }
-  FAIL("expected a trust::Error");
-  return trust::ErrorCode::kUsage;
-}
-
-// The message of the trust::Error `f` throws.
-template <typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const trust::Error& e) {
-    return e.what();
-  }
-  FAIL("expected a trust::Error");
-  return {};
-}
-
-// One generated key per type for the whole test run (RSA-4096 generation is slow).
-inline const trust::PrivateKey& cached_key(trust::KeyType type) {
-  static std::map<trust::KeyType, trust::PrivateKey> keys;
-  auto it = keys.find(type);
-  if (it == keys.end()) it = keys.emplace(type, trust::PrivateKey::generate(type)).first;
-  return it->second;
-}
-
-inline constexpr trust::KeyType kSigningKeyTypes[] = {
-    trust::KeyType::kEcdsaP256, trust::KeyType::kEcdsaP384, trust::KeyType::kEd25519,
-    trust::KeyType::kRsa3072, trust::KeyType::kRsa4096};
 
 // --- OpenSSL-made keys ------------------------------------------------------------------------
 

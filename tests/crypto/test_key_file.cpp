@@ -16,10 +16,10 @@
 #include "support/process.h"
 
 using namespace trust;
-using sigil::test::cached_key;
 using sigil::test::code_of;
 using sigil::test::message_of;
 using sigil::test::read_text_file;
+using sigil::test::test_key;
 
 namespace {
 
@@ -143,7 +143,7 @@ TEST_CASE("written key files have cosign's exact layout and round-trip for every
     auto profile = i++ % 2 == 0 ? KdfProfile::kCosign : KdfProfile::kStandard;
     {
       INFO(to_string(t) << " " << to_string(profile));
-      const auto& key = cached_key(t);
+      const auto& key = test_key(t);
       auto pem = encrypt_private_key_pem(key, password, profile);
       const std::string type = profile == KdfProfile::kCosign ? "ENCRYPTED COSIGN PRIVATE KEY"
                                                               : "ENCRYPTED SIGSTORE PRIVATE KEY";
@@ -174,7 +174,7 @@ TEST_CASE("written key files have cosign's exact layout and round-trip for every
 
 TEST_CASE("sigil's key files decrypt with an independent implementation, and vice versa",
           "[crypto][key_file]") {
-  const auto& key = cached_key(KeyType::kEcdsaP384);
+  const auto& key = test_key(KeyType::kEcdsaP384);
   auto pem = encrypt_private_key_pem(key, SecretBytes::from_string("pw"));
   auto plaintext = decrypt_independently(pem, "pw");
   CHECK(SecretBytes(plaintext.data(), plaintext.size()) == key.pkcs8_der());
@@ -361,7 +361,7 @@ TEST_CASE("the public key of any key file: the password is asked only when neede
 
 TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[crypto][key_file]") {
   sigil::test::TempDir dir;
-  const auto& key = cached_key(KeyType::kEd25519);
+  const auto& key = test_key(KeyType::kEd25519);
   int asked = 0;
   auto password = [&] {
     ++asked;
@@ -378,7 +378,7 @@ TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[cr
   CHECK(load_public_key_file(files.public_key).key_id() == key.public_key().key_id());
   auto before = read_text_file(files.private_key);
   CHECK(code_of([&] {
-          write_key_pair(cached_key(KeyType::kEcdsaP256), dir / "k", password, KdfProfile::kCosign,
+          write_key_pair(test_key(KeyType::kEcdsaP256), dir / "k", password, KdfProfile::kCosign,
                          Overwrite::kNo);
         }) == ErrorCode::kExists);
   CHECK(asked == 1);  // refused before asking
@@ -389,12 +389,12 @@ TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[cr
           write_key_pair(key, dir / "p", password, KdfProfile::kCosign, Overwrite::kNo);
         }) == ErrorCode::kExists);
   CHECK_FALSE(std::filesystem::exists(dir / "p.key"));
-  write_key_pair(cached_key(KeyType::kEcdsaP256), dir / "k", password, KdfProfile::kStandard,
+  write_key_pair(test_key(KeyType::kEcdsaP256), dir / "k", password, KdfProfile::kStandard,
                  Overwrite::kYes);
   CHECK(read_text_file(files.private_key).rfind("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY", 0) ==
         0);
   CHECK(load_public_key_file(files.public_key).key_id() ==
-        cached_key(KeyType::kEcdsaP256).public_key().key_id());
+        test_key(KeyType::kEcdsaP256).public_key().key_id());
 }
 
 TEST_CASE("KDF profile names are spelled in one place", "[crypto][key_file]") {

@@ -10,9 +10,9 @@
 #include "support/process.h"
 
 using namespace trust;
-using sigil::test::cached_key;
 using sigil::test::code_of;
 using sigil::test::message_of;
+using sigil::test::test_key;
 
 namespace {
 
@@ -59,7 +59,7 @@ TEST_CASE("every key type signs and verifies with its own algorithm only", "[cry
   const auto msg = as_bytes("payload bytes");
   for (auto t : sigil::test::kSigningKeyTypes) {
     INFO(to_string(t));
-    const auto& key = cached_key(t);
+    const auto& key = test_key(t);
     CHECK(key.type() == t);
     auto pub = key.public_key();
     CHECK(pub.type() == t);
@@ -72,7 +72,7 @@ TEST_CASE("every key type signs and verifies with its own algorithm only", "[cry
     CHECK_FALSE(pub.verify(msg, {}));
     // A key of another type never accepts it.
     auto other = t == KeyType::kEd25519 ? KeyType::kEcdsaP256 : KeyType::kEd25519;
-    CHECK_FALSE(cached_key(other).public_key().verify(msg, sig));
+    CHECK_FALSE(test_key(other).public_key().verify(msg, sig));
   }
 }
 
@@ -82,25 +82,25 @@ TEST_CASE(
   const auto msg = as_bytes("algorithm check");
   for (auto t : {KeyType::kEcdsaP256, KeyType::kEcdsaP384, KeyType::kRsa3072}) {
     INFO(to_string(t));
-    auto sig = cached_key(t).sign(msg);
-    CHECK(openssl_verify(cached_key(t).public_key(), EVP_sha256(), msg, sig));
-    CHECK_FALSE(openssl_verify(cached_key(t).public_key(), EVP_sha384(), msg, sig));
+    auto sig = test_key(t).sign(msg);
+    CHECK(openssl_verify(test_key(t).public_key(), EVP_sha256(), msg, sig));
+    CHECK_FALSE(openssl_verify(test_key(t).public_key(), EVP_sha384(), msg, sig));
   }
-  auto ed = cached_key(KeyType::kEd25519).sign(msg);
+  auto ed = test_key(KeyType::kEd25519).sign(msg);
   CHECK(ed.size() == 64);
-  CHECK(openssl_verify(cached_key(KeyType::kEd25519).public_key(), nullptr, msg, ed));
-  CHECK(cached_key(KeyType::kRsa3072).sign(msg).size() == 384);
-  CHECK(cached_key(KeyType::kRsa4096).sign(msg).size() == 512);
+  CHECK(openssl_verify(test_key(KeyType::kEd25519).public_key(), nullptr, msg, ed));
+  CHECK(test_key(KeyType::kRsa3072).sign(msg).size() == 384);
+  CHECK(test_key(KeyType::kRsa4096).sign(msg).size() == 512);
   // An empty message is a message like any other.
   for (auto t : sigil::test::kSigningKeyTypes) {
-    CHECK(cached_key(t).public_key().verify({}, cached_key(t).sign({})));
+    CHECK(test_key(t).public_key().verify({}, test_key(t).sign({})));
   }
 }
 
 TEST_CASE("ECDSA verification rejects malformed or non-canonical DER without throwing",
           "[crypto][keys]") {
   const auto msg = as_bytes("der check");
-  const auto& key = cached_key(KeyType::kEcdsaP256);
+  const auto& key = test_key(KeyType::kEcdsaP256);
   auto pub = key.public_key();
   auto sig = key.sign(msg);
   REQUIRE(sig.size() < 128);
@@ -134,12 +134,12 @@ TEST_CASE("ECDSA verification rejects malformed or non-canonical DER without thr
 TEST_CASE("Ed25519 and RSA verification reject signatures of the wrong size", "[crypto][keys]") {
   const auto msg = as_bytes("size check");
   for (auto t : {KeyType::kEd25519, KeyType::kRsa3072}) {
-    auto sig = cached_key(t).sign(msg);
+    auto sig = test_key(t).sign(msg);
     auto longer = sig;
     longer.push_back(0);
-    CHECK_FALSE(cached_key(t).public_key().verify(msg, longer));
+    CHECK_FALSE(test_key(t).public_key().verify(msg, longer));
     sig.pop_back();
-    CHECK_FALSE(cached_key(t).public_key().verify(msg, sig));
+    CHECK_FALSE(test_key(t).public_key().verify(msg, sig));
   }
 }
 
@@ -255,7 +255,7 @@ TEST_CASE("RSA-2048 public keys verify (users bring them) but are never signing 
 
 TEST_CASE("PKCS#8 private keys round-trip and garbage is InputError", "[crypto][keys]") {
   for (auto t : sigil::test::kSigningKeyTypes) {
-    const auto& key = cached_key(t);
+    const auto& key = test_key(t);
     auto back = PrivateKey::from_pkcs8_der(key.pkcs8_der(), "der");
     CHECK(back.type() == t);
     CHECK(back.public_key().key_id() == key.public_key().key_id());
@@ -263,7 +263,7 @@ TEST_CASE("PKCS#8 private keys round-trip and garbage is InputError", "[crypto][
   CHECK(code_of([] { PrivateKey::from_pkcs8_der(SecretBytes::from_string("junk"), "j"); }) ==
         ErrorCode::kInput);
   CHECK(code_of([] { PrivateKey::from_pkcs8_der(SecretBytes(), "empty"); }) == ErrorCode::kInput);
-  auto der = cached_key(KeyType::kEcdsaP256).pkcs8_der();
+  auto der = test_key(KeyType::kEcdsaP256).pkcs8_der();
   der.push_back(0);
   CHECK(code_of([&] { PrivateKey::from_pkcs8_der(der, "t"); }) == ErrorCode::kInput);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Helpers shared by the registry unit tests: fast client options against a FakeRegistry and the
-// exact error a call throws.
+// Helpers shared by the registry unit tests: fast client options against a FakeRegistry, and the
+// exact error a call throws (support/errors.h).
 
 #include <catch2/catch.hpp>
 
@@ -9,27 +9,14 @@
 
 #include "libtrust/core/error.h"
 #include "libtrust/registry/client.h"
+#include "support/errors.h"
 #include "support/fake_registry.h"
 #include "support/process.h"
 
 namespace registry_test {
 
-struct Thrown {
-  trust::ErrorCode code = trust::ErrorCode::kUsage;
-  std::string message;
-};
-
-// Runs f and returns the trust::Error it threw; fails the test if it threw nothing.
-template <typename F>
-Thrown thrown_by(F&& f) {
-  try {
-    f();
-  } catch (const trust::Error& e) {
-    return {e.code(), e.what()};
-  }
-  FAIL("expected a trust::Error");
-  return {};
-}
+using sigil::test::Thrown;
+using sigil::test::thrown_by;
 
 // Options for a plain-HTTP FakeRegistry: insecure for its host only, no docker config (a path
 // that does not exist: anonymous), short timeouts and backoff so every test stays fast.

@@ -13,6 +13,7 @@
 
 #include "libtrust/core/error.h"
 #include "libtrust/registry/client.h"
+#include "support/errors.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
 #include "support/registry_process.h"
@@ -104,21 +105,5 @@ class StderrCapture {
   std::filesystem::path file_;
   int saved_ = -1;
 };
-
-// Runs `f`, requires it to throw trust::Error, and returns the error's code and message.
-struct Caught {
-  trust::ErrorCode code;
-  std::string message;
-};
-template <typename F>
-Caught catch_error(F&& f) {
-  try {
-    f();
-  } catch (const trust::Error& e) {
-    return {e.code(), e.what()};
-  }
-  FAIL("expected a trust::Error, nothing was thrown");
-  return {trust::ErrorCode::kUsage, {}};
-}
 
 }  // namespace sigil::test::it

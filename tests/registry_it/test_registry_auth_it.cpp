@@ -52,7 +52,7 @@ TEST_CASE(
   SECTION("wrong password") {
     Client client(
         client_options(reg, reg.write_docker_config(tmp / "docker", reg.user(), "not-it-7Hq")));
-    auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+    auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
     CHECK(err.code == ErrorCode::kRegistry);
     CHECK(trust::exit_code_for(err.code) == 3);
     CHECK_THAT(err.message, Catch::Contains(repo.str()));
@@ -61,7 +61,7 @@ TEST_CASE(
   }
   SECTION("no credentials at all") {
     Client client(client_options(reg, no_docker_config(tmp)));
-    auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+    auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
     CHECK(err.code == ErrorCode::kRegistry);
     CHECK_THAT(err.message, Catch::Contains(repo.str()));
     CHECK_THAT(err.message, Catch::Contains("credentials"));
@@ -74,7 +74,7 @@ TEST_CASE(
                     R"({"auths":{"127.0.0.2:5000":{"auth":")" +
                         std::string("c2lnaWwtaXQ6UHctN2YzS3EtbmV2ZXItcHJpbnRlZA==") + R"("}}})");
     Client client(client_options(reg, other / "config.json"));
-    auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+    auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
     CHECK(err.code == ErrorCode::kRegistry);
     check_no_secret(err.message, reg);
   }
@@ -167,7 +167,7 @@ TEST_CASE(
   auto repo = repo_of(reg, "lab/token");
   Client client(
       client_options(reg, reg.write_docker_config(tmp / "docker", reg.user(), "not-it-7Hq")));
-  auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+  auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK(trust::exit_code_for(err.code) == 3);
   CHECK_THAT(err.message, Catch::Contains(repo.str()));

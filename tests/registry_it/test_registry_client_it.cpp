@@ -35,7 +35,7 @@ TEST_CASE("registry-it: ping answers for a running registry and names the host w
 
   reg.kill();
   Client later(opts);
-  auto err = catch_error([&] { later.ping(reg.host()); });
+  auto err = thrown_by([&] { later.ping(reg.host()); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(reg.host()));
 }
@@ -85,12 +85,12 @@ TEST_CASE("registry-it: blobs pushed monolithically and in chunks are pulled bac
   CHECK(streamed == big);
 
   // A cap below the declared size is refused before anything is read.
-  CHECK(catch_error([&] { client.get_blob(repo, desc, 100); }).code == ErrorCode::kLimit);
+  CHECK(thrown_by([&] { client.get_blob(repo, desc, 100); }).code == ErrorCode::kLimit);
 
   // A blob the registry does not have.
   trust::oci::Descriptor missing = desc;
   missing.digest = Digest::of(blob_of(10, 3));
-  auto err = catch_error([&] { client.get_blob(repo, missing, 1u << 20); });
+  auto err = thrown_by([&] { client.get_blob(repo, missing, 1u << 20); });
   CHECK(err.code == ErrorCode::kNotFound);
   CHECK_THAT(err.message, Catch::Contains(repo.str()) && Catch::Contains(missing.digest.str()));
 }
@@ -105,7 +105,7 @@ TEST_CASE("registry-it: a chunked upload whose bytes do not match the digest is 
   const Bytes data = blob_of(5000, 4);
   const Digest claimed = Digest::of(blob_of(5000, 5));
   std::size_t offset = 0;
-  auto err = catch_error([&] {
+  auto err = thrown_by([&] {
     client.put_blob_stream(
         repo, claimed, data.size(),
         [&](std::uint8_t* buf, std::size_t room) {
@@ -199,7 +199,7 @@ TEST_CASE("registry-it: tag listing returns every tag of a repository with more 
   CHECK(std::set<std::string>(tags.begin(), tags.end()) == expected);
   CHECK(tags.size() == 105);
 
-  auto err = catch_error([&] { client.list_tags(repo, 100); });
+  auto err = thrown_by([&] { client.list_tags(repo, 100); });
   CHECK(err.code == ErrorCode::kLimit);
   CHECK_THAT(err.message, Catch::Contains(repo.str()));
 
@@ -265,7 +265,7 @@ TEST_CASE(
   Client client(opts);
   client.put_blob(repo, new_image.config_bytes, new_image.config.digest);
   std::size_t offset = 0;
-  auto err = catch_error([&] {
+  auto err = thrown_by([&] {
     client.put_blob_stream(
         repo, new_image.layers[0].descriptor.digest, blob.size(),
         [&](std::uint8_t* buf, std::size_t room) {
@@ -306,7 +306,7 @@ TEST_CASE("registry-it: a registry vanishing before the manifest PUT leaves the 
   client.put_blob(repo, image.config_bytes, image.config.digest);
   for (const auto& l : image.layers) client.put_blob(repo, l.blob, l.descriptor.digest);
   reg.kill();
-  auto err = catch_error(
+  auto err = thrown_by(
       [&] { client.put_manifest(repo, "new", image.manifest_bytes, image.manifest.media_type); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(repo.str()));

@@ -49,7 +49,7 @@ TEST_CASE("registry-it: TLS without the CA fails naming the host and the certifi
   }
 
   Client client(opts);
-  auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+  auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(reg.host()));
   CHECK_THAT(err.message, Catch::Contains("certificate", Catch::CaseSensitive::No));
@@ -63,7 +63,7 @@ TEST_CASE("registry-it: a certificate for another host name is refused", "[regis
   TempDir tmp;
   Client client(client_options(reg, no_docker_config(tmp)));  // the right CA
   auto repo = repo_of(reg, "lab/tls");
-  auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+  auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(reg.host()));
   CHECK_THAT(err.message, Catch::Contains("certificate", Catch::CaseSensitive::No));
@@ -110,7 +110,7 @@ TEST_CASE("registry-it: plain HTTP without an insecure registry entry fails clea
   }
 
   Client client(opts);
-  auto err = catch_error([&] { client.get_manifest_by_tag(repo, "v1"); });
+  auto err = thrown_by([&] { client.get_manifest_by_tag(repo, "v1"); });
   CHECK(err.code == ErrorCode::kRegistry);
   CHECK_THAT(err.message, Catch::Contains(reg.host()));
   CHECK_THAT(err.message, Catch::Contains("TLS"));

@@ -14,7 +14,7 @@
 using namespace trust;
 using nlohmann::json;
 using sig::Bundle;
-using sigil::test::error_code_of;
+using sigil::test::code_of;
 using sigil::test::test_key;
 
 namespace {
@@ -36,7 +36,7 @@ Bundle parse_json(const json& j) {
   return Bundle::parse(as_bytes(j.dump()), "bundle.json");
 }
 ErrorCode parse_code(const json& j) {
-  return error_code_of([&] { (void)parse_json(j); });
+  return code_of([&] { (void)parse_json(j); });
 }
 
 }  // namespace
@@ -121,7 +121,7 @@ TEST_CASE("bundle parsing is strict: exact error codes for malformed bundles", "
     return parse_code(j);
   };
   CHECK(parse_code(json::array()) == ErrorCode::kInput);
-  CHECK(error_code_of([] { (void)Bundle::parse(as_bytes("{"), "b"); }) == ErrorCode::kInput);
+  CHECK(code_of([] { (void)Bundle::parse(as_bytes("{"), "b"); }) == ErrorCode::kInput);
   // Content: exactly one of dsseEnvelope / messageSignature.
   CHECK(with([](json& j) { j.erase("dsseEnvelope"); }) == ErrorCode::kInput);
   CHECK(with([](json& j) {
@@ -166,5 +166,5 @@ TEST_CASE("bundle limits: size cap and log entries at and past the bound", "[bun
   j["verificationMaterial"]["tlogEntries"].push_back(json::object());
   CHECK(parse_code(j) == ErrorCode::kLimit);
   std::string big(sig::kMaxBundleBytes + 1, ' ');
-  CHECK(error_code_of([&] { (void)Bundle::parse(as_bytes(big), "b"); }) == ErrorCode::kLimit);
+  CHECK(code_of([&] { (void)Bundle::parse(as_bytes(big), "b"); }) == ErrorCode::kLimit);
 }

@@ -11,8 +11,8 @@
 
 using namespace trust;
 using sig::DsseEnvelope;
-using sigil::test::error_code_of;
-using sigil::test::error_message_of;
+using sigil::test::code_of;
+using sigil::test::message_of;
 using sigil::test::test_key;
 
 namespace {
@@ -26,7 +26,7 @@ DsseEnvelope parse_text(const std::string& s) {
 }
 
 ErrorCode parse_code(const std::string& s) {
-  return error_code_of([&] { (void)parse_text(s); });
+  return code_of([&] { (void)parse_text(s); });
 }
 
 }  // namespace
@@ -165,7 +165,7 @@ TEST_CASE("DSSE parsing is strict: exact error codes for malformed envelopes", "
   CHECK(parse_code(env("\"payloadType\":\"t\",\"payload\":\"aGk=\",\"signatures\":[{\"sig\":\"" +
                        sig + "\",\"cert\":\"x\"}]")) == ErrorCode::kInput);
   CHECK_THAT(
-      error_message_of([&] {
+      message_of([&] {
         (void)parse_text(env("\"payloadType\":\"t\",\"payload\":\"aGk=\",\"x\":1," + ok_sigs));
       }),
       Catch::Contains("env") && Catch::Contains("'x'"));

@@ -7,7 +7,7 @@
 
 using namespace trust;
 using sig::Statement;
-using sigil::test::error_code_of;
+using sigil::test::code_of;
 
 namespace {
 
@@ -20,7 +20,7 @@ Statement parse_text(const std::string& s) {
   return Statement::parse(as_bytes(s), "statement");
 }
 ErrorCode parse_code(const std::string& s) {
-  return error_code_of([&] { (void)parse_text(s); });
+  return code_of([&] { (void)parse_text(s); });
 }
 
 std::string statement(const std::string& subject, const std::string& tail = "") {
@@ -136,10 +136,10 @@ TEST_CASE("in-toto subjects: at the limit parsed, past it LimitError", "[intoto]
 TEST_CASE("serialize refuses statements parse would refuse", "[intoto]") {
   Statement st;
   st.predicate_type = "p";
-  CHECK(error_code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);  // no subject
+  CHECK(code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);  // no subject
   st.subjects.push_back(sig::StatementSubject{});
-  CHECK(error_code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);  // empty digest
+  CHECK(code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);  // empty digest
   st.subjects[0].digest["sha256"] = kImage.hex();
   st.predicate_json = "[1]";
-  CHECK(error_code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);
+  CHECK(code_of([&] { (void)st.serialize(); }) == ErrorCode::kUsage);
 }

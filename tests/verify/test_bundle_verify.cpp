@@ -19,7 +19,7 @@
 
 using namespace trust;
 using nlohmann::json;
-using sigil::test::error_code_of;
+using sigil::test::code_of;
 using sigil::test::test_key;
 
 namespace {
@@ -285,7 +285,7 @@ TEST_CASE("a tampered bundle blob is a digest mismatch, not a verdict", "[bundle
   auto bytes = read_file(path, 1 << 20);
   bytes[bytes.size() / 2] ^= 0x01;
   write_file_atomic(path, bytes);
-  CHECK(error_code_of([&] { (void)f.verify("a"); }) == ErrorCode::kDigestMismatch);
+  CHECK(code_of([&] { (void)f.verify("a"); }) == ErrorCode::kDigestMismatch);
 }
 
 TEST_CASE("both layouts are read: a cosign signature and a bundle, one verdict list",
@@ -352,7 +352,7 @@ TEST_CASE("bundle referrers: 100 are read, the 101st is refused with LimitError"
   CHECK(found.size() == limits::kMaxSignaturesPerImage);
   CHECK(f.verify("a").result.verified());
   // Writing the 101st is refused...
-  CHECK(error_code_of([&] { sig::sign_image_bundle(*f.store, f.a, test_key(), options()); }) ==
+  CHECK(code_of([&] { sig::sign_image_bundle(*f.store, f.a, test_key(), options()); }) ==
         ErrorCode::kLimit);
   // ...and a fallback index listing 101 (written by someone else) is refused on reading.
   auto index_desc = f.store->find_tag("sha256-" + f.a.digest.hex());
@@ -363,14 +363,13 @@ TEST_CASE("bundle referrers: 100 are read, the 101st is refused with LimitError"
   auto text = index.to_json();
   f.store->set_tag("sha256-" + f.a.digest.hex(),
                    f.store->put_manifest(as_bytes(text), media_type::kOciIndex));
-  CHECK(error_code_of([&] { (void)sig::read_bundle_referrers(*f.store, f.a.digest); }) ==
+  CHECK(code_of([&] { (void)sig::read_bundle_referrers(*f.store, f.a.digest); }) ==
         ErrorCode::kLimit);
-  CHECK(error_code_of([&] { (void)f.verify("a"); }) == ErrorCode::kLimit);
+  CHECK(code_of([&] { (void)f.verify("a"); }) == ErrorCode::kLimit);
 }
 
 TEST_CASE("the Verifier refuses more than 100 bundle referrers in one call", "[bundle][limits]") {
   verify::Verifier verifier(verify::TrustedKeys({test_key().public_key()}));
   std::vector<sig::BundleReferrer> many(limits::kMaxSignaturesPerImage + 1);
-  CHECK(error_code_of([&] { (void)verifier.verify(Digest::of({}), {}, many, {}); }) ==
-        ErrorCode::kLimit);
+  CHECK(code_of([&] { (void)verifier.verify(Digest::of({}), {}, many, {}); }) == ErrorCode::kLimit);
 }
