@@ -33,6 +33,9 @@ constexpr std::size_t kTagPageSize = 1000;
 constexpr std::chrono::seconds kDefaultTokenLifetime{60};
 constexpr std::string_view kUploadContentType = "application/octet-stream";
 constexpr std::size_t kMaxErrorsInMessage = 3;
+// Blob transfers of at least this size go over HTTP/1.1 connections of their own (Request::bulk);
+// smaller ones (signature payloads, configs) share the HTTP/2 connection.
+constexpr std::uint64_t kBulkBytes = 4u << 20;
 constexpr std::size_t kMaxErrorTextInMessage = 200;
 // A manifest PUT that lost a race with another writer's blob upload is retried quickly: the
 // window is one blob commit. Delays double from here (with jitter), so a blob that is really
@@ -700,7 +703,7 @@ void Client::stream_blob(const Repository& repo, const oci::Descriptor& desc,
   r.follow_redirects = true;
   r.what = what + "@" + desc.digest.str();
   r.progress = "blob " + desc.digest.str().substr(0, 19);
-  r.bulk = true;
+  r.bulk = desc.size >= kBulkBytes;
   r.sink = [&](ByteView chunk) {
     verifier.update(chunk);
     sink(chunk);
@@ -749,7 +752,7 @@ void Client::put_blob(const Repository& repo, ByteView data, const Digest& diges
         r.max_body = limits::kMaxRegistryErrorBody;
         r.what = what;
         r.progress = "upload " + digest.str().substr(0, 19);
-        r.bulk = true;
+        r.bulk = data.size() >= kBulkBytes;
         auto resp = impl_->send(repo, push_scope(repo), std::move(r));
         if (is_success(resp.status)) return;
         if (!is_retryable_status(resp.status) || attempt >= attempts) {
@@ -798,7 +801,7 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
     r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
     r.progress = "upload " + digest.str().substr(0, 19);
-    r.bulk = true;
+    r.bulk = n >= kBulkBytes;
     auto resp = impl_->send(repo, push_scope(repo), std::move(r));
     if (resp.status != 202 && !is_success(resp.status)) {
       throw_for(resp, what, "uploading bytes " + std::to_string(offset) + "-");

@@ -73,7 +73,7 @@ struct Request {
   std::function<void(ByteView)> sink;
   std::string what;      // names the operation in messages: "127.0.0.1:5000/lab/hello:v1"
   std::string progress;  // label for the progress line (empty: none)
-  bool bulk = false;     // a blob body: sent over HTTP/1.1 (see perform_once)
+  bool bulk = false;     // a large blob body: sent over HTTP/1.1 (see perform_once)
 };
 
 struct Response {
@@ -136,7 +136,8 @@ class Transport {
   TransportOptions options_;
   CurlShare share_;
   std::array<std::mutex, CURL_LOCK_DATA_LAST> share_locks_;
-  std::string ca_blob_;  // system bundle + ca_file, when ca_file is set
+  bool use_ca_dir_ = false;  // system CAs from the hashed /etc/ssl/certs
+  std::string ca_blob_;      // ca_file (after the system bundle when there is no hashed dir)
   mutable std::mutex mu_;
   std::map<std::string, std::string> scheme_;  // registry authority -> "http" after fallback
   std::set<std::string> warned_;
