@@ -5,6 +5,7 @@
 #include <string>
 
 #include "libtrust/core/file.h"
+#include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/oci/inspect.h"
 #include "libtrust/oci/layout.h"
@@ -230,4 +231,34 @@ TEST_CASE("a diffID that disagrees with the config is reported, not hidden", "[o
 TEST_CASE("inspect options are validated", "[oci][inspect]") {
   CHECK(code_of([] { opts(100000).validate(); }) == ErrorCode::kUsage);
   CHECK_NOTHROW(InspectOptions{}.validate());
+}
+
+TEST_CASE("indexes nested kMaxIndexNesting deep are read, one more level is refused",
+          "[oci][inspect][limits]") {
+  sigil::test::TempDir tmp;
+  auto built = sigil::test::build_layout(tmp / "nest", {});
+  auto store = open_oci_layout(built.dir);
+  // Wrap the image's manifest in `levels` indexes; returns the outermost index.
+  auto wrap = [&](int levels) {
+    Descriptor d = built.images[0].manifest;
+    for (int i = 0; i < levels; ++i) {
+      Index index;
+      index.media_type = std::string(media_type::kOciIndex);
+      index.manifests.push_back(d);
+      auto json = index.to_json();
+      d = store->put_manifest(as_bytes(json), media_type::kOciIndex);
+    }
+    return d;
+  };
+  auto ok = inspect_image(*store, wrap(limits::kMaxIndexNesting), opts(1, false));
+  const ImageReport* r = &ok;
+  for (int i = 0; i < limits::kMaxIndexNesting; ++i) {
+    REQUIRE(r->children.size() == 1);
+    r = &r->children[0];
+  }
+  CHECK(r->manifest.digest == built.images[0].manifest.digest);
+  auto e = thrown_by(
+      [&] { (void)inspect_image(*store, wrap(limits::kMaxIndexNesting + 1), opts(1, false)); });
+  CHECK(e.code == ErrorCode::kLimit);
+  CHECK_THAT(e.message, Catch::Contains("nested deeper than 4"));
 }

@@ -8,6 +8,7 @@
 #include "libtrust/core/retry.h"
 #include "libtrust/oci/docker_archive.h"
 #include "libtrust/oci/layout.h"
+#include "oci/oci_internal.h"
 
 namespace trust::oci {
 
@@ -54,6 +55,18 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
 
 bool ImageStore::has_blob(const Digest&) {
   return false;
+}
+
+Bytes ImageSource::fetch_manifest(const Descriptor& desc) {
+  return fetch_blob(desc, limits::kMaxManifestBytes);
+}
+
+Bytes ImageSource::fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) {
+  detail::check_size_cap(desc, max_bytes, describe());
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(desc.size));
+  stream_blob(desc, [&](ByteView chunk) { out.insert(out.end(), chunk.begin(), chunk.end()); });
+  return out;
 }
 
 void ImageStore::put_blob_stream(const Descriptor& desc, const BlobReader& read) {

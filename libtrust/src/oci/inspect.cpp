@@ -17,7 +17,6 @@ namespace trust::oci {
 namespace {
 
 // An index of indexes is legal; nesting deeper than this is refused.
-constexpr int kMaxIndexNesting = 4;
 constexpr unsigned kMaxInspectThreads = 256;
 
 // Decompresses a layer as it streams and hashes the uncompressed bytes (the diffID), in constant
@@ -244,8 +243,9 @@ ImageReport inspect(ImageSource& source, const Descriptor& desc, const InspectOp
           index.media_type.empty() ? std::string(media_type::kOciIndex) : index.media_type;
     }
     if (!options.recurse_index) return report;
-    if (depth >= kMaxIndexNesting) {
-      throw LimitError(what + ": indexes nested deeper than " + std::to_string(kMaxIndexNesting));
+    if (depth >= limits::kMaxIndexNesting) {
+      throw LimitError(what + ": indexes nested deeper than " +
+                       std::to_string(limits::kMaxIndexNesting));
     }
     for (const auto& child : index.manifests) {
       if (is_manifest_media_type(child.media_type) || is_index_media_type(child.media_type)) {

@@ -95,18 +95,6 @@ class OciLayout final : public ImageStore {
     return find_in(index, tag);
   }
 
-  Bytes fetch_manifest(const Descriptor& desc) override {
-    return fetch_blob(desc, limits::kMaxManifestBytes);
-  }
-
-  Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) override {
-    detail::check_size_cap(desc, max_bytes, name_);
-    Bytes out;
-    out.reserve(static_cast<std::size_t>(desc.size));
-    stream_blob(desc, [&](ByteView chunk) { out.insert(out.end(), chunk.begin(), chunk.end()); });
-    return out;
-  }
-
   void stream_blob(const Descriptor& desc, const std::function<void(ByteView)>& sink) override {
     auto fd = open_blob(desc.digest);
     detail::BlobVerifier verifier(desc, name_);

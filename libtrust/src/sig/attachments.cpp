@@ -119,7 +119,10 @@ class Copier {
       : src_(src), dst_(dst), options_(options) {}
 
   void copy_tree(const oci::Descriptor& desc, int depth = 0) {
-    if (depth > 4) throw InputError(src_.describe() + ": indexes nested too deeply");
+    if (depth >= limits::kMaxIndexNesting) {
+      throw LimitError(src_.describe() + ": indexes nested deeper than " +
+                       std::to_string(limits::kMaxIndexNesting));
+    }
     if (done_.count(desc.digest) != 0) return;
     auto bytes = src_.fetch_manifest(desc);  // verified against desc.digest
     auto kind = oci::classify_manifest(bytes, desc.media_type, src_.describe());

@@ -25,6 +25,7 @@ inline constexpr std::size_t kMaxPasswordBytes = 1024;             // --password
 inline constexpr std::size_t kMaxArchiveManifestBytes = 4u << 20;  // docker-archive manifest.json
 inline constexpr std::size_t kMaxArchiveEntries = 100000;          // entries in a docker-archive
 inline constexpr std::size_t kMaxAnnotations = 256;  // -a k=v / annotations per object
+inline constexpr int kMaxIndexNesting = 4;           // an index inside an index inside …
 
 // Registry client (libtrust/registry): everything a registry, token server or credential helper
 // sends is bounded too.

@@ -36,12 +36,13 @@ class TRUST_API ImageSource {
   virtual std::optional<Descriptor> find_tag(std::string_view tag) = 0;
 
   // The manifest or index bytes for `desc`, checked against desc.digest and desc.size, at most
-  // limits::kMaxManifestBytes. Throws NotFoundError, DigestMismatchError, LimitError.
-  virtual Bytes fetch_manifest(const Descriptor& desc) = 0;
+  // limits::kMaxManifestBytes. Throws NotFoundError, DigestMismatchError, LimitError. The
+  // default is fetch_blob(desc, limits::kMaxManifestBytes).
+  virtual Bytes fetch_manifest(const Descriptor& desc);
 
   // A whole blob in memory, at most `max_bytes` (checked from desc.size before reading), checked
-  // against desc.digest.
-  virtual Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) = 0;
+  // against desc.digest. The default collects stream_blob's chunks.
+  virtual Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes);
 
   // Streams a blob in chunks to `sink` in constant memory, hashing as it goes. Throws
   // DigestMismatchError at the end if the bytes did not match: a sink must not act on content
