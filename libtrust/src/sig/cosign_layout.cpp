@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/json_util.h"
+#include "core/parallel.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
@@ -52,6 +53,7 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
   }
   SignatureManifest out{.descriptor = *desc, .signatures = {}};
   out.signatures.reserve(manifest.layers.size());
+  std::vector<std::size_t> fetch;  // signatures whose payload is to be read
   for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
     const auto& layer = manifest.layers[i];
     CosignSignature s{.index = i, .layer = layer, .payload = {}, .signature = {}, .problem = {}};
@@ -71,10 +73,18 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
         s.problem = e.what();
       }
       if (!s.problem && s.signature.empty()) s.problem = "signature annotation is empty";
-      if (!s.problem) s.payload = source.fetch_blob(layer, limits::kMaxAttachmentLayerBytes);
+      if (!s.problem) fetch.push_back(i);
     }
     out.signatures.push_back(std::move(s));
   }
+  // The payloads, several at a time where the source allows it: a registry then answers the
+  // 100 allowed in a fraction of the time one request after another takes.
+  detail::for_each_index(fetch.size(),
+                         source.supports_parallel_reads() ? detail::kAttachmentFetchThreads : 1,
+                         [&](std::size_t k) {
+                           auto& s = out.signatures[fetch[k]];
+                           s.payload = source.fetch_blob(s.layer, limits::kMaxAttachmentLayerBytes);
+                         });
   return out;
 }
 

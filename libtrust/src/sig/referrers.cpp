@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
@@ -83,6 +84,62 @@ oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& sub
   return desc;
 }
 
+namespace {
+
+// One listed referrer, fetched (manifest by digest, checked) and judged for shape; `problem` set
+// where it cannot be a valid bundle.
+BundleReferrer read_one_referrer(oci::ImageSource& source, const Digest& image,
+                                 const oci::Descriptor& listed, std::size_t index) {
+  BundleReferrer r;
+  r.index = index;
+  r.manifest = listed;
+  const std::string what = source.describe() + ": " + r.origin();
+  if (r.manifest.media_type != media_type::kOciManifest) {
+    r.problem = "referrer media type is '" + r.manifest.media_type.substr(0, 100) + "', not " +
+                std::string(media_type::kOciManifest);
+    return r;
+  }
+  // Fetched by digest and checked against it; a registry serving other bytes is an error.
+  auto bytes = source.fetch_manifest(r.manifest);
+  oci::Manifest m;
+  try {
+    m = oci::Manifest::parse(bytes, what);
+  } catch (const Error& e) {
+    r.problem = std::string("referrer manifest is malformed: ") + e.what();
+    return r;
+  }
+  if (!m.subject || m.subject->digest != image) {
+    r.problem = m.subject ? "referrer manifest's subject is " + m.subject->digest.str() + ", not " +
+                                image.str()
+                          : std::string("referrer manifest has no subject");
+  } else if (m.artifact_type.value_or("") != media_type::kSigstoreBundleV03) {
+    r.problem = "referrer manifest's artifactType is '" +
+                m.artifact_type.value_or("").substr(0, 100) + "', not " +
+                std::string(media_type::kSigstoreBundleV03);
+  } else if (m.layers.size() != 1) {
+    r.problem = "referrer manifest has " + std::to_string(m.layers.size()) +
+                " layers, a bundle referrer has exactly one";
+  } else if (m.layers[0].media_type != media_type::kSigstoreBundleV03) {
+    r.problem = "bundle layer media type is '" + m.layers[0].media_type.substr(0, 100) + "', not " +
+                std::string(media_type::kSigstoreBundleV03);
+  } else if (m.layers[0].size > kMaxBundleBytes) {
+    r.layer = m.layers[0];
+    r.problem = "bundle layer size " + std::to_string(m.layers[0].size) + " is over the limit of " +
+                std::to_string(kMaxBundleBytes) + " bytes";
+  }
+  if (r.problem) return r;
+  r.layer = m.layers[0];
+  auto blob = source.fetch_blob(*r.layer, kMaxBundleBytes);
+  try {
+    r.bundle = Bundle::parse(blob, what + " bundle " + r.layer->digest.str());
+  } catch (const Error& e) {
+    r.problem = std::string("bundle is malformed: ") + e.what();
+  }
+  return r;
+}
+
+}  // namespace
+
 std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, const Digest& image) {
   auto listed = source.referrers(image, media_type::kSigstoreBundleV03);
   if (listed.size() > limits::kMaxSignaturesPerImage) {
@@ -90,61 +147,12 @@ std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, cons
                      " bundle referrers of " + image.str() + " is over the limit of " +
                      std::to_string(limits::kMaxSignaturesPerImage));
   }
-  std::vector<BundleReferrer> out;
-  out.reserve(listed.size());
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    BundleReferrer r;
-    r.index = i;
-    r.manifest = listed[i];
-    const std::string what = source.describe() + ": " + r.origin();
-    if (r.manifest.media_type != media_type::kOciManifest) {
-      r.problem = "referrer media type is '" + r.manifest.media_type.substr(0, 100) + "', not " +
-                  std::string(media_type::kOciManifest);
-      out.push_back(std::move(r));
-      continue;
-    }
-    // Fetched by digest and checked against it; a registry serving other bytes is an error.
-    auto bytes = source.fetch_manifest(r.manifest);
-    oci::Manifest m;
-    try {
-      m = oci::Manifest::parse(bytes, what);
-    } catch (const Error& e) {
-      r.problem = std::string("referrer manifest is malformed: ") + e.what();
-      out.push_back(std::move(r));
-      continue;
-    }
-    if (!m.subject || m.subject->digest != image) {
-      r.problem = m.subject ? "referrer manifest's subject is " + m.subject->digest.str() +
-                                  ", not " + image.str()
-                            : std::string("referrer manifest has no subject");
-    } else if (m.artifact_type.value_or("") != media_type::kSigstoreBundleV03) {
-      r.problem = "referrer manifest's artifactType is '" +
-                  m.artifact_type.value_or("").substr(0, 100) + "', not " +
-                  std::string(media_type::kSigstoreBundleV03);
-    } else if (m.layers.size() != 1) {
-      r.problem = "referrer manifest has " + std::to_string(m.layers.size()) +
-                  " layers, a bundle referrer has exactly one";
-    } else if (m.layers[0].media_type != media_type::kSigstoreBundleV03) {
-      r.problem = "bundle layer media type is '" + m.layers[0].media_type.substr(0, 100) +
-                  "', not " + std::string(media_type::kSigstoreBundleV03);
-    } else if (m.layers[0].size > kMaxBundleBytes) {
-      r.layer = m.layers[0];
-      r.problem = "bundle layer size " + std::to_string(m.layers[0].size) +
-                  " is over the limit of " + std::to_string(kMaxBundleBytes) + " bytes";
-    }
-    if (r.problem) {
-      out.push_back(std::move(r));
-      continue;
-    }
-    r.layer = m.layers[0];
-    auto blob = source.fetch_blob(*r.layer, kMaxBundleBytes);
-    try {
-      r.bundle = Bundle::parse(blob, what + " bundle " + r.layer->digest.str());
-    } catch (const Error& e) {
-      r.problem = std::string("bundle is malformed: ") + e.what();
-    }
-    out.push_back(std::move(r));
-  }
+  // Each referrer is a manifest and a bundle blob to fetch: several at a time where the source
+  // allows it, each into its own slot so the order stays the listing's.
+  std::vector<BundleReferrer> out(listed.size());
+  detail::for_each_index(
+      listed.size(), source.supports_parallel_reads() ? detail::kAttachmentFetchThreads : 1,
+      [&](std::size_t i) { out[i] = read_one_referrer(source, image, listed[i], i); });
   return out;
 }
 
