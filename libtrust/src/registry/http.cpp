@@ -20,6 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr long kMaxIdleConnections = 32;
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 constexpr const char* kSystemCaDir = "/etc/ssl/certs";  // with c_rehash links (<hash>.0)
 
@@ -393,6 +394,9 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_SHARE, share_.get());
+  // The shared connection cache keeps this many idle connections (libcurl's default, 5, is
+  // smaller than the parallel copies and attachment fetches, which then reconnected every time).
+  curl_easy_setopt(h, CURLOPT_MAXCONNECTS, kMaxIdleConnections);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
