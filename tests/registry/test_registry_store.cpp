@@ -7,6 +7,7 @@
 
 #include "libtrust/core/media_type.h"
 #include "libtrust/registry/registry_store.h"
+#include "libtrust/sig/cosign_layout.h"
 #include "registry/registry_test_util.h"
 
 using namespace trust;
@@ -130,4 +131,51 @@ TEST_CASE("open_source dispatches local references to the local backends", "[reg
   auto t = thrown_by(
       [&] { (void)open_store(Reference::parse("docker-archive:/nonexistent.tar"), opts); });
   CHECK(t.code == ErrorCode::kUnsupported);
+}
+
+TEST_CASE("signature payloads are fetched in parallel over connections that are kept",
+          "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/many", "v1");
+  auto client = std::make_shared<Client>(fast_options(reg, tmp));
+  Repository repo{reg.host(), "lab/many"};
+  // A .sig manifest of 40 layers (their signatures need not verify: only fetching is measured).
+  constexpr int kLayers = 40;
+  oci::Manifest m;
+  m.schema_version = 2;
+  m.media_type = std::string(media_type::kOciManifest);
+  const std::string config = "{}";
+  m.config.media_type = std::string(media_type::kOciConfig);
+  m.config.digest = Digest::of(as_bytes(config));
+  m.config.size = config.size();
+  client->put_blob(repo, as_bytes(config), m.config.digest);
+  for (int i = 0; i < kLayers; ++i) {
+    const std::string payload = "payload " + std::to_string(i);
+    oci::Descriptor layer;
+    layer.media_type = std::string(media_type::kCosignSimpleSigning);
+    layer.digest = Digest::of(as_bytes(payload));
+    layer.size = payload.size();
+    layer.annotations["dev.cosignproject.cosign/signature"] = "c2ln";
+    client->put_blob(repo, as_bytes(payload), layer.digest);
+    m.layers.push_back(layer);
+  }
+  auto json = m.to_json();
+  client->put_manifest(repo, "sha256-" + img.digest.hex() + ".sig", as_bytes(json),
+                       media_type::kOciManifest);
+
+  auto store = open_registry_store(client, Reference::parse(reg.host() + "/lab/many:v1"));
+  const auto before = client->stats();
+  auto found = sig::read_cosign_signatures(*store, img.digest);
+  const auto after = client->stats();
+  REQUIRE(found);
+  REQUIRE(found->signatures.size() == kLayers);
+  for (int i = 0; i < kLayers; ++i) {
+    const auto& payload = found->signatures[static_cast<std::size_t>(i)].payload;
+    CHECK(std::string(payload.begin(), payload.end()) == "payload " + std::to_string(i));
+  }
+  CHECK(after.requests - before.requests == kLayers + 1);  // the .sig manifest, then payloads
+  // At most one new connection per fetching thread (8) and one for the manifest; none per
+  // request (libcurl's default cache of 5 idle connections made this about one per request).
+  CHECK(after.connections - before.connections <= 9);
 }

@@ -36,6 +36,12 @@ bool is_digest(const std::string& ref) {
 
 FakeRegistry::FakeRegistry() {
   server_.set_keep_alive_timeout(1);
+  // Like real registries, no cap on the requests one connection may carry (cpp-httplib's default
+  // closes it after 5, which would hide whether the client reuses its connections).
+  server_.set_keep_alive_max_count(1000);
+  // A kept-alive connection holds a server thread: enough threads for a client's parallel
+  // connections plus the sequential one, so no request waits for another's keep-alive timeout.
+  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
   // A TLS ClientHello (the client's probe of an insecure registry) holds no request line:
   // give up on it quickly so that the client falls back to plain HTTP at once.
   server_.set_read_timeout(0, 200000);
