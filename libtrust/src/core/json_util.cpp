@@ -3,6 +3,8 @@
 #include <set>
 #include <vector>
 
+#include "libtrust/core/secret.h"
+
 namespace trust::detail {
 
 Json parse_json(std::string_view text, std::string_view what, std::size_t max_bytes) {
@@ -121,6 +123,15 @@ const Json& require_array(const Json& obj, std::string_view key, std::string_vie
     throw InputError(std::string(what) + ": field '" + std::string(key) + "' must be an array");
   }
   return v;
+}
+
+void wipe_strings(Json& j) noexcept {
+  if (j.is_string()) {
+    auto& s = j.get_ref<std::string&>();
+    secure_wipe(s.data(), s.size());
+  } else if (j.is_structured()) {
+    for (auto& child : j) wipe_strings(child);
+  }
 }
 
 std::string dump_compact(const OrderedJson& j) {

@@ -38,6 +38,10 @@ const Json& require_object(const Json& obj, std::string_view key, std::string_vi
 const Json& require_array(const Json& obj, std::string_view key, std::string_view what);
 
 // Serialises compactly (no spaces), as Go's encoding/json does for the formats we write.
+// Overwrites every string value in `j` (recursively) with zeros: for JSON that held secrets
+// (docker config.json auth fields, token responses) before it is freed.
+void wipe_strings(Json& j) noexcept;
+
 std::string dump_compact(const OrderedJson& j);
 std::string dump_compact(const Json& j);
 

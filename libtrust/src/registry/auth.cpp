@@ -431,15 +431,7 @@ void CredentialStore::load() {
     store_ = it->get<std::string>();
   }
   // Wipe every string nlohmann holds (passwords and auth fields).
-  std::function<void(Json&)> wipe = [&](Json& v) {
-    if (v.is_string()) {
-      auto& s = v.get_ref<std::string&>();
-      secure_wipe(s.data(), s.size());
-    } else if (v.is_structured()) {
-      for (auto& child : v) wipe(child);
-    }
-  };
-  wipe(j);
+  trust::detail::wipe_strings(j);
 }
 
 const Credentials* CredentialStore::lookup(const std::string& registry) {

@@ -347,15 +347,7 @@ struct Client::Impl {
       auto v = it->get<std::int64_t>();
       if (v > 0) lifetime = std::chrono::seconds(v);
     }
-    std::function<void(Json&)> wipe = [&](Json& v) {
-      if (v.is_string()) {
-        auto& s = v.get_ref<std::string&>();
-        secure_wipe(s.data(), s.size());
-      } else if (v.is_structured()) {
-        for (auto& child : v) wipe(child);
-      }
-    };
-    wipe(j);
+    trust::detail::wipe_strings(j);
     if (token.empty()) {
       throw RegistryError(what + ": the token server " + realm_origin +
                           " answered no token (neither 'token' nor 'access_token')");
