@@ -53,6 +53,14 @@ inline trust::registry::Repository repo_of(const RegistryProcess& reg, std::stri
   return {reg.host(), std::move(name)};
 }
 
+// What most [registry-it] tests start from: a plain-HTTP registry and an anonymous client for
+// it. Take its parts with `auto& [reg, tmp, client] = fixture;`.
+struct PlainRegistry {
+  RegistryProcess reg;
+  TempDir tmp;
+  trust::registry::Client client{client_options(reg, no_docker_config(tmp))};
+};
+
 // Deterministic small images: different seeds, different digests.
 inline BuiltImage make_image(const TempDir& tmp, std::uint32_t seed,
                              std::size_t layer_size = 2048) {

@@ -43,9 +43,8 @@ TEST_CASE("registry-it: ping answers for a running registry and names the host w
 TEST_CASE("registry-it: blobs pushed monolithically and in chunks are pulled back verified",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto repo = repo_of(reg, "lab/blobs");
 
   const Bytes small = blob_of(3000, 1);
@@ -98,9 +97,8 @@ TEST_CASE("registry-it: blobs pushed monolithically and in chunks are pulled bac
 TEST_CASE("registry-it: a chunked upload whose bytes do not match the digest is not committed",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto repo = repo_of(reg, "lab/badblob");
   const Bytes data = blob_of(5000, 4);
   const Digest claimed = Digest::of(blob_of(5000, 5));
@@ -126,9 +124,8 @@ TEST_CASE(
     "registry-it: manifests pushed under a tag resolve to their digest and answer HEAD and DELETE",
     "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto repo = repo_of(reg, "lab/hello");
   auto image = make_image(tmp, 1);
 
@@ -179,9 +176,8 @@ TEST_CASE(
 TEST_CASE("registry-it: tag listing returns every tag of a repository with more than a page",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto repo = repo_of(reg, "lab/many");
   auto image = make_image(tmp, 4);
   push_image(client, repo, image, "t000");
@@ -210,9 +206,8 @@ TEST_CASE("registry-it: tag listing returns every tag of a repository with more 
 TEST_CASE("registry-it: a blob is mounted across repositories without uploading it again",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto from = repo_of(reg, "lab/source");
   auto to = repo_of(reg, "team/target");
   const Bytes data = blob_of(200'000, 6);
@@ -231,9 +226,8 @@ TEST_CASE("registry-it: a blob is mounted across repositories without uploading 
 TEST_CASE("registry-it: distribution 2.8 has no referrers API which reads as nullopt",
           "[registry-it]") {
   SIGIL_SKIP_WITHOUT_REGISTRY(RegistryAuth::kNone);
-  RegistryProcess reg;
-  TempDir tmp;
-  Client client(client_options(reg, no_docker_config(tmp)));
+  PlainRegistry fixture;
+  auto& [reg, tmp, client] = fixture;
   auto repo = repo_of(reg, "lab/ref");
   auto image = make_image(tmp, 5);
   push_image(client, repo, image, "v1");
