@@ -214,10 +214,9 @@ TEST_CASE("scrypt parameters outside the accepted set are refused before any wor
   auto refuse = [&](const std::string& body) {
     return code_of([&] { decrypt_private_key_pem(wrap_pem(body), pw, "k.key"); });
   };
-  // N = 2^20 would take seconds and 1 GiB; it must be refused at once, as a named limit.
-  auto start = std::chrono::steady_clock::now();
+  // N = 2^20 would take seconds and 1 GiB; it must be refused before any work, as a named limit
+  // (kLimit, not the kBadPassword a finished derivation over junk ciphertext would give).
   CHECK(refuse(key_body("1048576")) == ErrorCode::kLimit);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(250));
   CHECK_THAT(
       message_of([&] { decrypt_private_key_pem(wrap_pem(key_body("1048576")), pw, "k.key"); }),
       Catch::StartsWith("k.key: ") && Catch::Contains("N=1048576"));

@@ -26,7 +26,9 @@ inline trust::registry::TransportOptions fast_options(const sigil::test::FakeReg
   o.insecure_registries = {reg.host()};
   o.docker_config = tmp / "no-such-config.json";
   o.connect_timeout = std::chrono::milliseconds(2000);
-  o.stall_timeout = std::chrono::milliseconds(300);
+  // Generous: a loaded 2-core CI machine under ASan can pause a transfer for a few hundred ms.
+  // The stall test sets its own.
+  o.stall_timeout = std::chrono::milliseconds(10000);
   o.retry_backoff_base = std::chrono::milliseconds(1);
   o.max_retry_delay = std::chrono::milliseconds(20);
   return o;

@@ -517,8 +517,10 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
     std::string detail = errbuf[0] != 0 ? std::string(errbuf) : curl_easy_strerror(rc);
     trace(req.method + " " + url + " -> error: " + detail);
     std::string cause;
-    // Bytes already handed to a sink cannot be taken back: no retry then.
-    bool retryable = is_retryable_curl(rc) && t.delivered == 0;
+    // A dropped or stalled transfer is worth another attempt, but bytes already handed to a sink
+    // cannot be taken back: no retry then.
+    const bool transient = is_retryable_curl(rc) || t.stalled || rc == CURLE_OPERATION_TIMEDOUT;
+    const bool retryable = transient && t.delivered == 0;
     if (t.stalled || rc == CURLE_OPERATION_TIMEDOUT) {
       cause = t.stalled ? "the transfer stalled (no data for " +
                               std::to_string(options_.stall_timeout.count()) + " ms)"
