@@ -200,17 +200,94 @@ TEST_CASE("a truncated body is retried: one that stays truncated is a RegistryEr
   REQUIRE(fetched);
   CHECK(fetched->descriptor.digest == img.digest);
   CHECK(reg.count("GET", "/v2/lab/hello/manifests/v1") == 2);
-  // A blob stream cut after bytes reached the sink is not replayed into it: a clear error.
-  auto t = thrown_by([&] { (void)client.get_blob(repo, desc_of(img.layer, 1000), 2000); });
-  CHECK(t.code == ErrorCode::kRegistry);
-  CHECK(contains(t.message, "the connection was dropped"));
-  CHECK(contains(t.message, reg.host() + "/lab/hello@" + img.layer.str()));
   // Always truncated: attempts run out.
   reg.add_fault({"GET", "/v2/lab/hello/manifests/v1", 100,
                  FakeRegistry::truncated(img.manifest.substr(0, 10), img.manifest.size())});
   auto t2 = thrown_by([&] { (void)client.get_manifest_by_tag(repo, "v1"); });
   CHECK(t2.code == ErrorCode::kRegistry);
   CHECK(contains(t2.message, "the connection was dropped"));
+}
+
+TEST_CASE("a blob download dropped midway is resumed where it stopped, with Range", "[registry]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += static_cast<char>('a' + i % 26);
+  auto img = sigil::test::push_test_image(reg, "lab/hello", "v1", data);
+  const auto path = "/v2/lab/hello/blobs/" + img.layer.str();
+  Client client(fast_options(reg, tmp));
+  Repository repo{reg.host(), "lab/hello"};
+  const auto desc = desc_of(img.layer, data.size());
+  auto ranges = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : reg.requests()) {
+      if (r.method == "GET" && r.path == path) out.push_back(r.range);
+    }
+    return out;
+  };
+
+  SECTION("the registry answers 206 from the next byte: the sink sees every byte once") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    auto got = client.get_blob(repo, desc, 2000);
+    CHECK(std::string(got.begin(), got.end()) == data);
+    CHECK(ranges() == std::vector<std::string>{"", "bytes=300-"});
+  }
+  SECTION("dropped twice: each resume starts after what arrived") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 500)});
+    auto got = client.get_blob(repo, desc, 2000);
+    CHECK(std::string(got.begin(), got.end()) == data);
+    CHECK(ranges() == std::vector<std::string>{"", "bytes=300-", "bytes=500-"});
+  }
+  SECTION("a token that expires between the drop and the resume: the resume goes on after it") {
+    reg.require_bearer();
+    (void)client.get_manifest_by_tag(repo, "v1");  // a token for the repository, cached
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    reg.add_fault(
+        {"GET", path, 1,
+         FakeRegistry::status(401, "",
+                              {{"WWW-Authenticate", "Bearer realm=\"" + reg.url() +
+                                                        "/token\",service=\"fake-registry\""}})});
+    auto got = client.get_blob(repo, desc, 2000);
+    CHECK(std::string(got.begin(), got.end()) == data);
+    CHECK(ranges() == std::vector<std::string>{"", "bytes=300-", "bytes=300-"});
+  }
+  SECTION("a registry that ignores Range sends it all again: the bytes held are skipped") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    reg.add_fault({"GET", path, 1, FakeRegistry::chunked(200, data)});
+    auto got = client.get_blob(repo, desc, 2000);
+    CHECK(std::string(got.begin(), got.end()) == data);
+    CHECK(ranges().size() == 2);
+  }
+  SECTION("a 206 that starts elsewhere is refused, never spliced in") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    reg.add_fault({"GET", path, 1,
+                   FakeRegistry::chunked(206, data, {{"Content-Range", "bytes 0-999/1000"}})});
+    auto t = thrown_by([&] { (void)client.get_blob(repo, desc, 2000); });
+    CHECK(t.code == ErrorCode::kRegistry);
+    CHECK(contains(t.message, reg.host() + "/lab/hello@" + img.layer.str()));
+    CHECK(contains(t.message, "resuming at byte 300"));
+    CHECK(contains(t.message, "bytes 0-999/1000"));
+  }
+  SECTION("wrong bytes after a resume fail the digest check") {
+    std::string bad = data;
+    bad[700] = '!';
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
+    reg.add_fault(
+        {"GET", path, 1,
+         FakeRegistry::chunked(206, bad.substr(300), {{"Content-Range", "bytes 300-999/1000"}})});
+    CHECK(thrown_by([&] { (void)client.get_blob(repo, desc, 2000); }).code ==
+          ErrorCode::kDigestMismatch);
+  }
+  SECTION("resumes are bounded: a registry that drops every answer after one byte") {
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, i + 1)});
+    }
+    auto t = thrown_by([&] { (void)client.get_blob(repo, desc, 2000); });
+    CHECK(t.code == ErrorCode::kRegistry);
+    CHECK(contains(t.message, "the connection was dropped"));
+    CHECK(ranges().size() == static_cast<std::size_t>(trust::limits::kMaxBlobResumes) + 1);
+  }
 }
 
 TEST_CASE("a stalled response is aborted after the stall timeout, and retried", "[registry]") {

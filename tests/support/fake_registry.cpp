@@ -159,6 +159,43 @@ FakeRegistry::Handler FakeRegistry::truncated(std::string body, std::size_t decl
   };
 }
 
+FakeRegistry::Handler FakeRegistry::cut(std::string whole, std::size_t upto) {
+  return [whole, upto](const httplib::Request& req, httplib::Response& res) {
+    std::size_t from = 0;
+    res.status = 200;
+    static const std::regex range_re(R"(bytes=(\d+)-)");
+    std::smatch m;
+    const auto range = req.get_header_value("Range");
+    if (std::regex_match(range, m, range_re)) {
+      from = std::stoul(m[1].str());
+      res.status = 206;
+      res.set_header("Content-Range", "bytes " + std::to_string(from) + "-" +
+                                          std::to_string(whole.size() - 1) + "/" +
+                                          std::to_string(whole.size()));
+    }
+    const auto part = whole.substr(from, upto > from ? upto - from : 0);
+    res.set_chunked_content_provider("application/octet-stream",
+                                     [part](std::size_t, httplib::DataSink& sink) {
+                                       sink.write(part.data(), part.size());
+                                       return false;  // drop the connection
+                                     });
+  };
+}
+
+FakeRegistry::Handler FakeRegistry::chunked(int code, std::string body,
+                                            std::map<std::string, std::string> headers) {
+  return [code, body, headers](const httplib::Request&, httplib::Response& res) {
+    res.status = code;
+    for (const auto& [k, v] : headers) res.set_header(k.c_str(), v);
+    res.set_chunked_content_provider("application/octet-stream",
+                                     [body](std::size_t, httplib::DataSink& sink) {
+                                       sink.write(body.data(), body.size());
+                                       sink.done();
+                                       return true;
+                                     });
+  };
+}
+
 FakeRegistry::Handler FakeRegistry::slow(std::string body, int delay_ms) {
   return [this, body, delay_ms](const httplib::Request&, httplib::Response& res) {
     res.status = 200;
@@ -241,6 +278,7 @@ void FakeRegistry::install_routes() {
     std::sort(params.begin(), params.end());
     for (const auto& p : params) rec.query += (rec.query.empty() ? "" : "&") + p;
     rec.authorization = req.get_header_value("Authorization");
+    rec.range = req.get_header_value("Range");
     rec.body = req.body.substr(0, 4096);
     requests_.push_back(rec);
     if (req.path.rfind("/v2/", 0) == 0 && !authorized(req, res)) {

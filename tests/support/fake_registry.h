@@ -43,6 +43,7 @@ class FakeRegistry {
     std::string path;
     std::string query;          // "a=b&c=d" (decoded params, sorted)
     std::string authorization;  // the Authorization header, or empty
+    std::string range;          // the Range header, or empty
     std::string body;
   };
 
@@ -95,6 +96,13 @@ class FakeRegistry {
                         std::map<std::string, std::string> headers = {});
   // Sends `declared` as Content-Length but only `body.size()` bytes, then drops the connection.
   static Handler truncated(std::string body, std::size_t declared);
+  // Serves `whole` (from byte N for "Range: bytes=N-": 206 and Content-Range), chunked, and drops
+  // the connection once `upto` bytes of `whole` are out.
+  static Handler cut(std::string whole, std::size_t upto);
+  // Answers `code` with `body` sent chunked (so cpp-httplib applies no Range of its own: a
+  // server that ignores Range, or one that answers it wrongly through `headers`).
+  static Handler chunked(int code, std::string body,
+                         std::map<std::string, std::string> headers = {});
   // Waits `delay_ms` (aborted early when the registry stops) before sending `body`.
   Handler slow(std::string body, int delay_ms);
 

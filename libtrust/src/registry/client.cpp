@@ -416,6 +416,7 @@ struct Client::Impl {
         }
         if (chosen && chosen->scheme == "bearer") break;
       }
+      req.resume_from = resp.sink_bytes;  // a download resumed before the 401 goes on from there
       if (!chosen) {
         throw RegistryError(req.what + ": authentication required (401) but the registry " +
                             registry + " offers no Bearer or Basic challenge");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -78,6 +79,11 @@ struct Transfer {
   bool headers_over_cap = false;
   bool error_body_truncated = false;
   std::uint64_t delivered = 0;  // success-body bytes handed to the sink
+  // A resumed download: the sink has `resume_from` bytes. A 206 must start there; a 200 (Range
+  // ignored) sends them again and `to_skip` counts those still to drop.
+  std::uint64_t resume_from = 0;
+  std::uint64_t to_skip = 0;
+  bool resume_checked = false;
   std::exception_ptr sink_error;
   std::exception_ptr source_error;  // thrown by req->body_reader
   // Stall detection and progress.
@@ -116,6 +122,36 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// "bytes 100-999/1000" → 100; nullopt when malformed.
+std::optional<std::uint64_t> content_range_start(std::string_view value) {
+  constexpr std::string_view kUnit = "bytes ";
+  if (value.substr(0, kUnit.size()) != kUnit) return std::nullopt;
+  value.remove_prefix(kUnit.size());
+  std::uint64_t start = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
+  if (ec != std::errc() || end == value.data() || end == value.data() + value.size() ||
+      *end != '-') {
+    return std::nullopt;
+  }
+  return start;
+}
+
+// The first body bytes of a resumed download: a 206 must continue exactly where the sink stopped;
+// a 200 is the whole body again, whose first `resume_from` bytes the sink already has.
+void check_resumed(Transfer& t, long status) {
+  if (status == 200) {
+    t.to_skip = t.resume_from;
+    return;
+  }
+  const auto range = t.resp->headers.get("content-range");
+  const auto start = range ? content_range_start(*range) : std::nullopt;
+  if (status != 206 || start != t.resume_from) {
+    throw RegistryError(t.req->what + ": resuming at byte " + std::to_string(t.resume_from) +
+                        ": the registry answered HTTP " + std::to_string(status) +
+                        " with Content-Range " + (range ? "\"" + *range + "\"" : "missing"));
+  }
+}
+
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t len = size * n;
@@ -124,12 +160,19 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   if (status >= 200 && status < 300) {
     if (t->req->sink) {
       try {
-        t->req->sink(chunk);
+        if (t->resume_from > 0 && !t->resume_checked) {
+          t->resume_checked = true;
+          check_resumed(*t, status);
+        }
+        const auto skip = static_cast<std::size_t>(std::min<std::uint64_t>(t->to_skip, len));
+        t->to_skip -= skip;
+        chunk = chunk.subspan(skip);
+        if (!chunk.empty()) t->req->sink(chunk);
       } catch (...) {
         t->sink_error = std::current_exception();
         return 0;
       }
-      t->delivered += len;
+      t->delivered += chunk.size();
       return len;
     }
     if (t->resp->body.size() + len > t->req->max_body) {
@@ -378,7 +421,8 @@ void Transport::backoff(int attempt, std::optional<long> retry_after_seconds) co
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
 
-Response Transport::perform_once(const Request& req, const std::string& url, bool send_auth) {
+Response Transport::perform_once(const Request& req, const std::string& url, bool send_auth,
+                                 std::uint64_t resume_from) {
   CurlEasy easy(curl_easy_init());
   if (!easy) throw RegistryError(req.what + ": cannot initialise libcurl");
   CURL* h = easy.get();
@@ -388,6 +432,7 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   t.req = &req;
   t.easy = h;
   t.resp = &resp;
+  t.resume_from = resume_from;
   t.stall_timeout = options_.stall_timeout;
   t.show_progress = options_.progress && !req.progress.empty() && ::isatty(2) == 1;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -449,6 +494,7 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   };
   for (const auto& line : req.headers) add(line.c_str());
   add("Expect:");
+  if (resume_from > 0) add(("Range: bytes=" + std::to_string(resume_from) + "-").c_str());
   if (send_auth && req.authorization != nullptr) {
     SecretBytes line(req.authorization->size() + 1);
     std::copy(req.authorization->data(), req.authorization->data() + req.authorization->size(),
@@ -517,10 +563,9 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
     std::string detail = errbuf[0] != 0 ? std::string(errbuf) : curl_easy_strerror(rc);
     trace(req.method + " " + url + " -> error: " + detail);
     std::string cause;
-    // A dropped or stalled transfer is worth another attempt, but bytes already handed to a sink
-    // cannot be taken back: no retry then.
+    // A dropped or stalled transfer is worth another attempt; bytes already handed to a sink
+    // cannot be taken back, so that attempt must resume after them (see perform).
     const bool transient = is_retryable_curl(rc) || t.stalled || rc == CURLE_OPERATION_TIMEDOUT;
-    const bool retryable = transient && t.delivered == 0;
     if (t.stalled || rc == CURLE_OPERATION_TIMEDOUT) {
       cause = t.stalled ? "the transfer stalled (no data for " +
                               std::to_string(options_.stall_timeout.count()) + " ms)"
@@ -543,17 +588,20 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
     } else {
       cause = detail;
     }
-    throw TransportError(req.what + ": " + req.method + " " + url + ": " + cause, retryable);
+    throw TransportError(req.what + ": " + req.method + " " + url + ": " + cause, transient,
+                         t.delivered);
   }
   trace(req.method + " " + url + " -> " + std::to_string(resp.status));
+  resp.sink_bytes = resume_from + t.delivered;
   return resp;
 }
 
-Response Transport::perform_with_redirects(const Request& req, std::string url) {
+Response Transport::perform_with_redirects(const Request& req, std::string url,
+                                           std::uint64_t resume_from) {
   const auto first_origin = origin_of(url);
   for (int hops = 0;; ++hops) {
     const bool same_origin = origin_of(url) == first_origin;
-    auto resp = perform_once(req, url, same_origin);
+    auto resp = perform_once(req, url, same_origin, resume_from);
     if (!req.follow_redirects || !is_redirect(resp.status)) return resp;
     auto location = resp.headers.get("location");
     if (!location) return resp;
@@ -580,10 +628,13 @@ Response Transport::perform(const Request& req) {
       url = "http://" + url.substr(8);
     }
   }
+  const bool resumable = req.method == "GET" && req.sink && req.idempotent;
+  std::uint64_t resume_from = req.resume_from;  // body bytes the sink has from earlier attempts
+  int resumes = 0;
   for (int attempt = 1;; ++attempt) {
     Response resp;
     try {
-      resp = perform_with_redirects(req, url);
+      resp = perform_with_redirects(req, url, resume_from);
     } catch (const TransportError& e) {
       if (undecided && !req.body_reader) {
         // An insecure registry without working TLS: plain HTTP from now on, for this host only.
@@ -594,6 +645,15 @@ Response Transport::perform(const Request& req) {
         }
         url = "http://" + url.substr(8);
         --attempt;
+        continue;
+      }
+      if (resumable && e.transient() && e.delivered() > 0 && resumes < limits::kMaxBlobResumes) {
+        // Progress was made: carry on from the next byte, with a fresh count of attempts.
+        resume_from += e.delivered();
+        ++resumes;
+        trace(req.method + " " + url + ": resuming at byte " + std::to_string(resume_from));
+        backoff(1);
+        attempt = 0;
         continue;
       }
       if (!req.idempotent || !e.retryable() || attempt >= options_.max_attempts) throw;

@@ -65,12 +65,19 @@ struct Request {
   // streamed request cannot be sent twice: it is never retried, and a 401 fails it.
   std::function<std::size_t(std::uint8_t*, std::size_t)> body_reader;
   std::uint64_t body_size = 0;
-  bool idempotent = true;         // retried on 5xx, 429 and dropped connections
+  // Retried on 5xx, 429, and dropped or stalled transfers. A GET into a `sink` that fails after
+  // some bytes reached it is resumed where it stopped (Range), at most limits::kMaxBlobResumes
+  // times; a server that ignores Range sends the whole body again and the bytes the sink already
+  // has are skipped.
+  bool idempotent = true;
   bool follow_redirects = false;  // GET / HEAD only, at most limits::kMaxRedirects
   // A success (2xx) body is kept in memory up to `max_body` bytes (LimitError past it, the
   // transfer aborted), or handed to `sink` chunk by chunk when set.
   std::size_t max_body = 0;
   std::function<void(ByteView)> sink;
+  // Body bytes `sink` already holds from an earlier perform (one answered 401 after a resumed
+  // download): the rest is asked for with Range.
+  std::uint64_t resume_from = 0;
   std::string what;      // names the operation in messages: "127.0.0.1:5000/lab/hello:v1"
   std::string progress;  // label for the progress line (empty: none)
   bool bulk = false;     // a large blob body: sent over HTTP/1.1 (see perform_once)
@@ -81,18 +88,24 @@ struct Response {
   std::string url;  // the URL that answered (after redirects)
   Headers headers;
   Bytes body;  // success body (≤ max_body), or the error body (≤ kMaxRegistryErrorBody)
+  std::uint64_t sink_bytes = 0;  // body bytes the request's sink holds, across resumes
   std::optional<std::string> content_type() const;  // without parameters, lower-cased
 };
 
 // A transfer failure below HTTP (connection, TLS, stall, dropped connection).
 class TransportError : public RegistryError {
  public:
-  TransportError(const std::string& message, bool retryable)
-      : RegistryError(message), retryable_(retryable) {}
-  bool retryable() const { return retryable_; }
+  // `transient`: a dropped or stalled transfer, worth another attempt. `delivered`: success-body
+  // bytes already handed to the request's sink. Retryable from the start when nothing was.
+  TransportError(const std::string& message, bool transient, std::uint64_t delivered = 0)
+      : RegistryError(message), transient_(transient), delivered_(delivered) {}
+  bool retryable() const { return transient_ && delivered_ == 0; }
+  bool transient() const { return transient_; }
+  std::uint64_t delivered() const { return delivered_; }
 
  private:
-  bool retryable_;
+  bool transient_;
+  std::uint64_t delivered_;
 };
 
 // "scheme://host[:port]" of a URL, lower-cased, default port dropped.
@@ -128,8 +141,10 @@ class Transport {
   bool is_insecure(std::string_view authority) const;
 
  private:
-  Response perform_once(const Request& req, const std::string& url, bool send_auth);
-  Response perform_with_redirects(const Request& req, std::string url);
+  // `resume_from` > 0: the sink already has that many bytes of the body; ask for the rest.
+  Response perform_once(const Request& req, const std::string& url, bool send_auth,
+                        std::uint64_t resume_from);
+  Response perform_with_redirects(const Request& req, std::string url, std::uint64_t resume_from);
   void warn_insecure(const std::string& authority);
   void trace(const std::string& line) const;
 

@@ -38,5 +38,7 @@ inline constexpr std::size_t kMaxReferrersPages = 16;                 // referre
 inline constexpr std::size_t kMaxDockerConfigBytes = 1u << 20;        // config.json
 inline constexpr std::size_t kMaxCredentialHelperOutput = 64u << 10;  // docker-credential-* get
 inline constexpr int kMaxManifestPutRetries = 6;  // MANIFEST_BLOB_UNKNOWN / DIGEST_INVALID
+// A blob download dropped after some bytes is resumed with Range this many times at most.
+inline constexpr int kMaxBlobResumes = 8;
 
 }  // namespace trust::limits
