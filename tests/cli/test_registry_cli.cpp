@@ -276,3 +276,145 @@ TEST_CASE("sigil copy shows upload and download progress on a terminal, and none
   std::snprintf(done, sizeof done, "%.1f MB, done", static_cast<double>(blob.size) / 1e6);
   CHECK_THAT(tty.out, Catch::Contains("blob " + blob.digest.str().substr(0, 19) + ": " + done));
 }
+
+namespace {
+
+// `sigil tree --output json` of `ref`, without the reference itself: what is attached, by digest.
+nlohmann::json attached(const std::vector<std::string>& flags, const std::string& ref,
+                        const fs::path& docker) {
+  std::vector<std::string> args = {"tree", "--output", "json"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.push_back(ref);
+  auto tree = run_sigil(args, docker);
+  INFO(tree.err);
+  REQUIRE(tree.exit_code == 0);
+  auto j = nlohmann::json::parse(tree.out);
+  j.erase("reference");
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "sigil copy carries signatures, bundle referrers and attestations into an air-gapped "
+    "layout and a second registry, where they verify",
+    "[registry-it][cli]") {
+  SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kNone);
+  RegistryProcess origin;
+  RegistryProcess mirror;
+  TempDir tmp;
+  ImageSpec amd64;
+  amd64.layers = {layer(2048, LayerCompression::kGzip, 41)};
+  amd64.tag = "";
+  ImageSpec arm64 = amd64;
+  arm64.architecture = "arm64";
+  arm64.layers = {layer(2048, LayerCompression::kZstd, 42)};
+  auto layout = build_layout(tmp / "layout", {.images = {amd64, arm64}, .index_tag = "multi"});
+  const auto no_docker = tmp / "no-docker";
+  const std::string data = SIGIL_TEST_DATA;
+  const std::vector<std::string> insecure = {"--insecure-registry", origin.host(),
+                                             "--insecure-registry", mirror.host()};
+  auto sigil = [&](std::vector<std::string> args) {
+    args.insert(args.end() - 1, insecure.begin(), insecure.end());
+    return run_sigil(args, no_docker);
+  };
+  const std::vector<std::string> key = {"--key", data + "/keys/test-ecdsa-p256.key",
+                                        "--password-file", data + "/keys/test-passphrase.txt"};
+  const std::string pub = data + "/keys/test-ecdsa-p256.pub";
+  const auto at_origin = origin.reference("lab/app:multi");
+  const auto platform = layout.images[1].manifest.digest;
+
+  REQUIRE(sigil({"copy", layout.reference("multi"), at_origin}).exit_code == 0);
+  std::vector<std::string> sign = {"sign", "--recursive"};
+  sign.insert(sign.end(), key.begin(), key.end());
+  sign.push_back(at_origin);
+  auto cosign_sig = sigil(sign);
+  INFO(cosign_sig.err);
+  REQUIRE(cosign_sig.exit_code == 0);
+  sign.insert(sign.end() - 1, {"--format", "bundle"});
+  REQUIRE(sigil(sign).exit_code == 0);
+
+  // An attestation in cosign's tag layout (sha256-<hex>.att), written as cosign attest would: a
+  // DSSE envelope layer. sigil does not read it; it must travel byte for byte.
+  trust::registry::TransportOptions opts;
+  opts.insecure_registries = {origin.host()};
+  opts.docker_config = no_docker / "config.json";
+  trust::registry::Client client(opts);
+  const trust::registry::Repository repo{origin.host(), "lab/app"};
+  const std::string config = "{}";
+  const std::string envelope =
+      R"({"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]})";
+  const auto config_digest = trust::Digest::of(trust::as_bytes(config));
+  const auto envelope_digest = trust::Digest::of(trust::as_bytes(envelope));
+  client.put_blob(repo, trust::as_bytes(config), config_digest);
+  client.put_blob(repo, trust::as_bytes(envelope), envelope_digest);
+  const std::string att =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      config_digest.str() +
+      R"(","size":2},"layers":[{"mediaType":)"
+      R"("application/vnd.dsse.envelope.v1+json","digest":")" +
+      envelope_digest.str() + R"(","size":)" + std::to_string(envelope.size()) +
+      R"(,"annotations":{"predicateType":"https://slsa.dev/provenance/v1"}}]})";
+  const auto att_tag = "sha256-" + layout.manifest_digest.hex() + ".att";
+  client.put_manifest(repo, att_tag, trust::as_bytes(att),
+                      "application/vnd.oci.image.manifest.v1+json");
+
+  const auto expected = attached(insecure, at_origin, no_docker);
+  // The index: .sig, .att and one bundle referrer; each platform: its own .sig and referrer.
+  REQUIRE(expected["attachments"].size() == 2);
+  REQUIRE(expected["referrers"].size() == 1);
+  REQUIRE(expected["manifests"].size() == 2);
+  for (const auto& m : expected["manifests"]) {
+    CHECK(m["attachments"].size() == 1);
+    CHECK(m["referrers"].size() == 1);
+  }
+
+  auto verifies = [&](const std::string& ref, int signatures) {
+    auto v = sigil({"verify", "--all", "--output", "json", "--key", pub, ref});
+    INFO(ref << "\n" << v.err);
+    CHECK(v.exit_code == 0);
+    if (v.exit_code != 0) return;
+    const auto j = nlohmann::json::parse(v.out);
+    std::size_t verified = 0;
+    for (const auto& s : j.at("signatures")) verified += s.at("verified").get<bool>() ? 1 : 0;
+    CHECK(verified == static_cast<std::size_t>(signatures));
+  };
+
+  SECTION("into an air-gapped layout, then into a second registry") {
+    const auto airgap = "oci:" + (tmp / "airgap").string() + ":multi";
+    auto copy = sigil({"copy", at_origin, airgap});
+    INFO(copy.err);
+    REQUIRE(copy.exit_code == 0);
+    // 3 image manifests and 7 attachments: the index's .sig, .att and bundle referrer, each
+    // platform's .sig and bundle referrer.
+    CHECK_THAT(copy.err, Catch::Contains("10 manifest(s)") && Catch::Contains("7 attachment(s)"));
+    CHECK(attached(insecure, airgap, no_docker) == expected);
+    verifies(airgap, 2);
+    verifies("oci:" + (tmp / "airgap").string() + "@" + platform.str(), 2);
+
+    const auto at_mirror = mirror.reference("mirror/app:multi");
+    auto onward = sigil({"copy", airgap, at_mirror});
+    INFO(onward.err);
+    REQUIRE(onward.exit_code == 0);
+    CHECK(attached(insecure, at_mirror, no_docker) == expected);
+    verifies(at_mirror, 2);
+    verifies(mirror.reference("mirror/app@" + platform.str()), 2);
+
+    // Again: nothing is uploaded twice, and nothing is lost.
+    auto again = sigil({"copy", "--output", "json", airgap, at_mirror});
+    REQUIRE(again.exit_code == 0);
+    auto j = nlohmann::json::parse(again.out);
+    CHECK(j["blobsCopied"] == 0);
+    CHECK(attached(insecure, at_mirror, no_docker) == expected);
+  }
+  SECTION("--no-attachments copies the image alone, which then has no signature") {
+    const auto bare = mirror.reference("bare/app:multi");
+    REQUIRE(sigil({"copy", "--no-attachments", at_origin, bare}).exit_code == 0);
+    auto tree = attached(insecure, bare, no_docker);
+    CHECK(tree["attachments"].empty());
+    CHECK(tree["referrers"].empty());
+    auto v = sigil({"verify", "--key", pub, bare});
+    CHECK(v.exit_code == 1);
+  }
+}
