@@ -3,8 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/cosign_layout.h"
@@ -133,15 +136,14 @@ TEST_CASE("open_source dispatches local references to the local backends", "[reg
   CHECK(t.code == ErrorCode::kUnsupported);
 }
 
-TEST_CASE("signature payloads are fetched in parallel over connections that are kept",
-          "[registry][store]") {
-  FakeRegistry reg;
-  TempDir tmp;
-  auto img = sigil::test::push_test_image(reg, "lab/many", "v1");
-  auto client = std::make_shared<Client>(fast_options(reg, tmp));
-  Repository repo{reg.host(), "lab/many"};
-  // A .sig manifest of 40 layers (their signatures need not verify: only fetching is measured).
-  constexpr int kLayers = 40;
+namespace {
+
+// Pushes a cosign .sig manifest for `subject` whose layers carry `payloads` (stored as blobs),
+// each with a placeholder signature: reading, not verifying, is what these tests look at.
+// `declared_size` overrides the size the descriptors claim.
+void push_signature_manifest(Client& client, const Repository& repo, const Digest& subject,
+                             const std::vector<std::string>& payloads,
+                             std::optional<std::uint64_t> declared_size = std::nullopt) {
   oci::Manifest m;
   m.schema_version = 2;
   m.media_type = std::string(media_type::kOciManifest);
@@ -149,20 +151,33 @@ TEST_CASE("signature payloads are fetched in parallel over connections that are 
   m.config.media_type = std::string(media_type::kOciConfig);
   m.config.digest = Digest::of(as_bytes(config));
   m.config.size = config.size();
-  client->put_blob(repo, as_bytes(config), m.config.digest);
-  for (int i = 0; i < kLayers; ++i) {
-    const std::string payload = "payload " + std::to_string(i);
+  client.put_blob(repo, as_bytes(config), m.config.digest);
+  for (const auto& payload : payloads) {
     oci::Descriptor layer;
     layer.media_type = std::string(media_type::kCosignSimpleSigning);
     layer.digest = Digest::of(as_bytes(payload));
-    layer.size = payload.size();
+    layer.size = declared_size.value_or(payload.size());
     layer.annotations["dev.cosignproject.cosign/signature"] = "c2ln";
-    client->put_blob(repo, as_bytes(payload), layer.digest);
+    client.put_blob(repo, as_bytes(payload), layer.digest);
     m.layers.push_back(layer);
   }
-  auto json = m.to_json();
-  client->put_manifest(repo, "sha256-" + img.digest.hex() + ".sig", as_bytes(json),
-                       media_type::kOciManifest);
+  client.put_manifest(repo, "sha256-" + subject.hex() + ".sig", as_bytes(m.to_json()),
+                      media_type::kOciManifest);
+}
+
+}  // namespace
+
+TEST_CASE("signature payloads are fetched in parallel over connections that are kept",
+          "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/many", "v1");
+  auto client = std::make_shared<Client>(fast_options(reg, tmp));
+  // A .sig manifest of 40 layers.
+  constexpr int kLayers = 40;
+  std::vector<std::string> payloads;
+  for (int i = 0; i < kLayers; ++i) payloads.push_back("payload " + std::to_string(i));
+  push_signature_manifest(*client, {reg.host(), "lab/many"}, img.digest, payloads);
 
   auto store = open_registry_store(client, Reference::parse(reg.host() + "/lab/many:v1"));
   const auto before = client->stats();
@@ -178,4 +193,40 @@ TEST_CASE("signature payloads are fetched in parallel over connections that are 
   // At most one new connection per fetching thread (8) and one for the manifest; none per
   // request (libcurl's default cache of 5 idle connections made this about one per request).
   CHECK(after.connections - before.connections <= 9);
+}
+
+TEST_CASE("a signature layer claiming more than 128 MiB is refused before any download",
+          "[registry][store][limits]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto img = sigil::test::push_test_image(reg, "lab/big", "v1");
+  auto client = std::make_shared<Client>(fast_options(reg, tmp));
+  auto store = open_registry_store(client, Reference::parse(reg.host() + "/lab/big:v1"));
+  const Repository repo{reg.host(), "lab/big"};
+  const std::string payload = "a payload";
+  const auto blob_path = "/v2/lab/big/blobs/" + Digest::of(as_bytes(payload)).str();
+
+  SECTION("past the limit: reported on the signature, the blob never requested") {
+    push_signature_manifest(*client, repo, img.digest, {payload},
+                            limits::kMaxAttachmentLayerBytes + 1);
+    reg.clear_requests();
+    auto found = sig::read_cosign_signatures(*store, img.digest);
+    REQUIRE(found);
+    REQUIRE(found->signatures.size() == 1);
+    REQUIRE(found->signatures[0].problem);
+    CHECK(*found->signatures[0].problem ==
+          "layer size " + std::to_string(limits::kMaxAttachmentLayerBytes + 1) +
+              " is over the limit of " + std::to_string(limits::kMaxAttachmentLayerBytes) +
+              " bytes");
+    CHECK(reg.count("GET", blob_path) == 0);
+  }
+  SECTION("at the limit: the blob is requested (and its real size then refused)") {
+    push_signature_manifest(*client, repo, img.digest, {payload}, limits::kMaxAttachmentLayerBytes);
+    reg.clear_requests();
+    auto t = thrown_by([&] { (void)sig::read_cosign_signatures(*store, img.digest); });
+    CHECK(t.code == ErrorCode::kDigestMismatch);
+    CHECK(t.message.find("has 9 bytes, its descriptor declares " +
+                         std::to_string(limits::kMaxAttachmentLayerBytes)) != std::string::npos);
+    CHECK(reg.count("GET", blob_path) == 1);
+  }
 }
