@@ -359,14 +359,8 @@ class OciLayout final : public ImageStore {
     Descriptor d;
     d.digest = digest;
     d.size = static_cast<std::uint64_t>(st.st_size);
-    auto bytes = fetch_manifest(d);
-    auto what = name_ + ": manifest " + digest.str();
-    auto kind = classify_manifest(bytes, "", what);
-    auto j = trust::detail::parse_json(bytes, what);
     d.media_type =
-        trust::detail::optional_string(j, "mediaType", what)
-            .value_or(std::string(kind == ManifestKind::kIndex ? media_type::kOciIndex
-                                                               : media_type::kOciManifest));
+        detail::manifest_media_type(fetch_manifest(d), name_ + ": manifest " + digest.str());
     return d;
   }
 

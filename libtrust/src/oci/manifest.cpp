@@ -343,6 +343,18 @@ ImageConfig ImageConfig::parse(ByteView bytes, std::string_view what) {
   return c;
 }
 
+namespace detail {
+
+std::string manifest_media_type(ByteView bytes, const std::string& what) {
+  const auto kind = classify_manifest(bytes, "", what);
+  const auto j = trust::detail::parse_json(bytes, what);
+  return trust::detail::optional_string(j, "mediaType", what)
+      .value_or(std::string(kind == ManifestKind::kIndex ? media_type::kOciIndex
+                                                         : media_type::kOciManifest));
+}
+
+}  // namespace detail
+
 ManifestKind classify_manifest(ByteView bytes, std::string_view declared, std::string_view what) {
   auto kind_of = [&](std::string_view m) -> std::optional<ManifestKind> {
     if (is_index_media_type(m)) return ManifestKind::kIndex;

@@ -62,6 +62,10 @@ inline Descriptor make_descriptor(std::string media_type, Digest digest, std::ui
   return d;
 }
 
+// The media type of manifest `bytes` reached by digest alone (no descriptor said it): the one its
+// mediaType field declares, else the OCI type its shape implies (index or image manifest).
+std::string manifest_media_type(ByteView bytes, const std::string& what);
+
 // Descriptor <-> JSON. Key order when writing follows the OCI Go types (what containers/image and
 // go-containerregistry write): mediaType, digest, size, urls, annotations, platform, artifactType.
 Descriptor parse_descriptor(const Json& j, std::string_view what);
