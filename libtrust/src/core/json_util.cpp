@@ -45,10 +45,8 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
     }
     return !too_deep && !duplicate;
   };
-  Json j;
-  try {
-    j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
-  } catch (const Json::exception& e) {
+  // What the callback saw outranks nlohmann's own error (which may follow from it).
+  auto refuse_what_was_seen = [&] {
     if (too_deep) {
       throw LimitError(std::string(what) + ": JSON nesting deeper than " +
                        std::to_string(limits::kMaxJsonDepth));
@@ -57,19 +55,18 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
       throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) +
                        "'");
     }
+  };
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);
+  } catch (const Json::exception& e) {
+    refuse_what_was_seen();
     std::string msg = e.what();
     // nlohmann messages start with "[json.exception.parse_error.101] "; keep the useful part.
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     throw InputError(std::string(what) + ": malformed JSON: " + msg);
   }
-  if (too_deep) {
-    throw LimitError(std::string(what) + ": JSON nesting deeper than " +
-                     std::to_string(limits::kMaxJsonDepth));
-  }
-  if (duplicate) {
-    throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) +
-                     "'");
-  }
+  refuse_what_was_seen();
   return j;
 }
 

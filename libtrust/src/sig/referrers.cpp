@@ -180,17 +180,8 @@ std::vector<BundleSigned> sign_image_bundle(oci::ImageStore& store, const oci::D
                                             const PrivateKey& key, const SignOptions& options) {
   options.validate();
   std::vector<BundleSigned> out;
-  // The manifest is fetched (and so checked against its digest) before anything is signed.
-  auto bytes = store.fetch_manifest(image);
-  auto kind = oci::classify_manifest(bytes, image.media_type, store.describe());
-  out.push_back(sign_one_bundle(store, image, key, options));
-  if (options.recursive && kind == oci::ManifestKind::kIndex) {
-    auto index = oci::Index::parse(bytes, store.describe() + ": index " + image.digest.str());
-    for (const auto& child : index.manifests) {
-      if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
-      store.fetch_manifest(child);  // present and matching its digest
-      out.push_back(sign_one_bundle(store, child, key, options));
-    }
+  for (const auto& target : signing_targets(store, image, options.recursive)) {
+    out.push_back(sign_one_bundle(store, target, key, options));
   }
   return out;
 }

@@ -33,21 +33,27 @@ SignedManifest sign_one(oci::ImageStore& store, const Digest& digest, const Priv
 
 }  // namespace
 
+std::vector<oci::Descriptor> signing_targets(oci::ImageSource& source, const oci::Descriptor& image,
+                                             bool recursive) {
+  std::vector<oci::Descriptor> out{image};
+  auto bytes = source.fetch_manifest(image);
+  auto kind = oci::classify_manifest(bytes, image.media_type, source.describe());
+  if (!recursive || kind != oci::ManifestKind::kIndex) return out;
+  auto index = oci::Index::parse(bytes, source.describe() + ": index " + image.digest.str());
+  for (const auto& child : index.manifests) {
+    if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
+    source.fetch_manifest(child);  // present and matching its digest
+    out.push_back(child);
+  }
+  return out;
+}
+
 std::vector<SignedManifest> sign_image(oci::ImageStore& store, const oci::Descriptor& image,
                                        const PrivateKey& key, const SignOptions& options) {
   options.validate();
   std::vector<SignedManifest> out;
-  // The manifest is fetched (and so checked against its digest) before anything is signed.
-  auto bytes = store.fetch_manifest(image);
-  auto kind = oci::classify_manifest(bytes, image.media_type, store.describe());
-  out.push_back(sign_one(store, image.digest, key, options));
-  if (options.recursive && kind == oci::ManifestKind::kIndex) {
-    auto index = oci::Index::parse(bytes, store.describe() + ": index " + image.digest.str());
-    for (const auto& child : index.manifests) {
-      if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
-      store.fetch_manifest(child);  // present and matching its digest
-      out.push_back(sign_one(store, child.digest, key, options));
-    }
+  for (const auto& target : signing_targets(store, image, options.recursive)) {
+    out.push_back(sign_one(store, target.digest, key, options));
   }
   return out;
 }

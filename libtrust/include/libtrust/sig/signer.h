@@ -28,6 +28,13 @@ struct SignedManifest {
   bool appended = true;  // false: an identical signature was already attached
 };
 
+// What signing `image` covers: the image itself and, with `recursive` for an index, each image
+// manifest it lists (nested indexes and artifacts are not descended into). Every one is fetched,
+// and so checked against its digest, before the caller signs anything.
+TRUST_API std::vector<oci::Descriptor> signing_targets(oci::ImageSource& source,
+                                                       const oci::Descriptor& image,
+                                                       bool recursive);
+
 TRUST_API std::vector<SignedManifest> sign_image(oci::ImageStore& store,
                                                  const oci::Descriptor& image,
                                                  const PrivateKey& key, const SignOptions& options);
