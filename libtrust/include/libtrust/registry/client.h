@@ -101,7 +101,8 @@ class TRUST_API Client {
   void delete_manifest(const Repository& repo, const Digest& digest);
 
   // Blob into memory (≤ max_bytes, checked from desc.size first) or streamed to `sink` in
-  // constant memory; both verified against desc.digest. Follows redirects (≤ 5).
+  // constant memory; both verified against desc.digest. Follows redirects (≤ 5). A download
+  // dropped midway is resumed with Range where it stopped (see docs/registry.md).
   Bytes get_blob(const Repository& repo, const oci::Descriptor& desc, std::uint64_t max_bytes);
   void stream_blob(const Repository& repo, const oci::Descriptor& desc,
                    const std::function<void(ByteView)>& sink);
@@ -110,8 +111,9 @@ class TRUST_API Client {
   void put_blob(const Repository& repo, ByteView data, const Digest& digest);
   // Uploads a blob from a reader: streamed PATCHes (one for the whole blob, or of `chunk_size`
   // bytes each), then PUT ?digest= only after `read` returned 0 (its verified end); the registry
-  // checks the digest before it commits (DigestMismatchError when it refuses). `read` fills the buffer and returns how many bytes it wrote, 0 at the end.
-  // Memory stays constant: the bytes go from `read` to the socket.
+  // checks the digest before it commits (DigestMismatchError when it refuses). `read` fills the
+  // buffer and returns how many bytes it wrote, 0 at the end. Memory stays constant: the bytes
+  // go from `read` to the socket.
   void put_blob_stream(const Repository& repo, const Digest& digest, std::uint64_t size,
                        const std::function<std::size_t(std::uint8_t*, std::size_t)>& read,
                        std::uint64_t chunk_size = 0);
