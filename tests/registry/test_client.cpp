@@ -252,6 +252,30 @@ TEST_CASE("a blob download dropped midway is resumed where it stopped, with Rang
     CHECK(std::string(got.begin(), got.end()) == data);
     CHECK(ranges() == std::vector<std::string>{"", "bytes=300-", "bytes=300-"});
   }
+  SECTION("dropped after the last byte: the registry's 416 for the empty rest ends it") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, data.size())});
+    reg.add_fault(
+        {"GET", path, 1, FakeRegistry::status(416, "", {{"Content-Range", "bytes */1000"}})});
+    auto got = client.get_blob(repo, desc, 2000);
+    CHECK(std::string(got.begin(), got.end()) == data);
+    CHECK(ranges() == std::vector<std::string>{"", "bytes=1000-"});
+  }
+  SECTION("a 416 claiming the blob ends early fails the size check") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 600)});
+    reg.add_fault(
+        {"GET", path, 1, FakeRegistry::status(416, "", {{"Content-Range", "bytes */600"}})});
+    auto t = thrown_by([&] { (void)client.get_blob(repo, desc, 2000); });
+    CHECK(t.code == ErrorCode::kDigestMismatch);
+    CHECK(contains(t.message, "has 600 bytes"));
+  }
+  SECTION("a 416 for some other size is a registry error") {
+    reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 600)});
+    reg.add_fault(
+        {"GET", path, 1, FakeRegistry::status(416, "", {{"Content-Range", "bytes */2000"}})});
+    auto t = thrown_by([&] { (void)client.get_blob(repo, desc, 2000); });
+    CHECK(t.code == ErrorCode::kRegistry);
+    CHECK(contains(t.message, "416"));
+  }
   SECTION("a registry that ignores Range sends it all again: the bytes held are skipped") {
     reg.add_fault({"GET", path, 1, FakeRegistry::cut(data, 300)});
     reg.add_fault({"GET", path, 1, FakeRegistry::chunked(200, data)});
