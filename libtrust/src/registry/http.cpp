@@ -84,6 +84,7 @@ struct Transfer {
   std::uint64_t resume_from = 0;
   std::uint64_t to_skip = 0;
   bool resume_checked = false;
+  curl_off_t progress_base = 0;  // bytes before this transfer's body (a 206), for the progress line
   std::exception_ptr sink_error;
   std::exception_ptr source_error;  // thrown by req->body_reader
   // Stall detection and progress.
@@ -150,6 +151,7 @@ void check_resumed(Transfer& t, long status) {
                         ": the registry answered HTTP " + std::to_string(status) +
                         " with Content-Range " + (range ? "\"" + *range + "\"" : "missing"));
   }
+  t.progress_base = static_cast<curl_off_t>(t.resume_from);
 }
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
@@ -217,8 +219,8 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
     return 1;
   }
   if (t->show_progress) {
-    const curl_off_t total = std::max(dltotal, ultotal);
-    const curl_off_t done = std::max(dlnow, ulnow);
+    const curl_off_t total = std::max(dltotal, ultotal) + t->progress_base;
+    const curl_off_t done = std::max(dlnow, ulnow) + t->progress_base;
     if (total > kProgressThreshold && now - t->last_print > std::chrono::milliseconds(250)) {
       t->last_print = now;
       t->printed = true;
