@@ -320,7 +320,7 @@ TEST_CASE("a stalled response is aborted after the stall timeout, and retried", 
   auto img = sigil::test::push_test_image(reg, "lab/hello", "v1");
   const auto path = "/v2/lab/hello/manifests/v1";
   auto opts = fast_options(reg, tmp);
-  opts.stall_timeout = std::chrono::milliseconds(200);
+  opts.stall_timeout = std::chrono::milliseconds(500);  // no real answer pauses this long here
   Client client(opts);
   Repository repo{reg.host(), "lab/hello"};
   // One stall (nothing delivered yet): the GET is simply sent again.
