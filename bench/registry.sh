@@ -25,18 +25,9 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs= rounds= only=a,b,c,d,e
-while [ $# -gt 0 ]; do
-  case $1 in
-    --quick) quick=1 ;;
-    --sigil) sigil=${2:?--sigil needs a path}; shift ;;
-    --runs) runs=${2:?--runs needs a number}; shift ;;
-    --rounds) rounds=${2:?--rounds needs a number}; shift ;;
-    --only) only=${2:?--only needs parts, e.g. a,b}; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_args 24 rounds only -- "$@"
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
   part=$((16 * MiB)) runs=${runs:-2} rounds=${rounds:-2} vruns=10 resume_mib=64
@@ -44,11 +35,7 @@ else
   part=$((256 * MiB)) runs=${runs:-3} rounds=${rounds:-5} vruns=20 resume_mib=1024
 fi
 
-if [ -z "$sigil" ]; then
-  bash "$root/tools/install-deps.sh" || exit 1
-  bash "$root/tools/build.sh" --target sigil </dev/null >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-  sigil=$root/build/bin/sigil
-fi
+bench_sigil
 for tool in docker-registry openssl curl skopeo hyperfine /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (tools/install-deps.sh)" >&2; exit 1; }
 done

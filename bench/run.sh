@@ -18,16 +18,9 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
-while [ $# -gt 0 ]; do
-  case $1 in
-    --quick) quick=1 ;;
-    --sigil) sigil=${2:?--sigil needs a path}; shift ;;
-    --runs) runs=${2:?--runs needs a number}; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+bench_args 19 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -37,12 +30,7 @@ else
 fi
 small=$MiB
 
-if [ -z "$sigil" ]; then
-  bash "$root/tools/install-deps.sh" || exit 1
-  bash "$root/tools/build.sh" --target sigil </dev/null >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-  sigil=$root/build/bin/sigil
-fi
-[ -x "$sigil" ] || { echo "bench: $sigil is not executable" >&2; exit 1; }
+bench_sigil
 command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (package time)" >&2; exit 1; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -1,0 +1,40 @@
+# bench/common.sh: what bench/run.sh and bench/registry.sh share (sourced, not run).
+#
+#   bench_args HELP_END [NAME…] -- "$@"
+#       parses --quick (quick=1), --sigil PATH, --runs N, -h/--help (prints the script's header
+#       comment, lines 2..HELP_END) and `--NAME VALUE` for each extra NAME (into the variable NAME).
+#   bench_sigil
+#       builds sigil when --sigil was not given (dependencies from tools/install-deps.sh) and
+#       checks that $sigil runs.
+
+bench_args() {
+  local help_end=$1 extra=() name e known
+  shift
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do extra+=("$1"); shift; done
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --quick) quick=1 ;;
+      --sigil) sigil=${2:?--sigil needs a path}; shift ;;
+      --runs) runs=${2:?--runs needs a number}; shift ;;
+      -h|--help) sed -n "2,${help_end}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *)
+        name=${1#--} known=0
+        for e in "${extra[@]}"; do [ "--$e" = "$1" ] && known=1; done
+        if [ $known = 0 ]; then echo "bench: unknown argument $1 (see --help)" >&2; exit 2; fi
+        [ $# -ge 2 ] || { echo "bench: $1 needs a value" >&2; exit 2; }
+        printf -v "$name" '%s' "$2"
+        shift ;;
+    esac
+    shift
+  done
+}
+
+bench_sigil() {
+  if [ -z "$sigil" ]; then
+    bash "$root/tools/install-deps.sh" || exit 1
+    bash "$root/tools/build.sh" --target sigil </dev/null >/dev/null || { echo "bench: build failed" >&2; exit 1; }
+    sigil=$root/build/bin/sigil
+  fi
+  [ -x "$sigil" ] || { echo "bench: $sigil is not executable" >&2; exit 1; }
+}
