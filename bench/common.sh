@@ -6,6 +6,11 @@
 #   bench_sigil
 #       builds sigil when --sigil was not given (dependencies from tools/install-deps.sh) and
 #       checks that $sigil runs.
+#   measure CMD…
+#       runs CMD once (stdout discarded, stderr to $work/last.err); sets T (wall seconds, with
+#       $measure_digits decimals, default 6), RSS (peak KiB) and RC, and returns RC.
+#   log TEXT…
+#       a progress line on stderr.
 
 bench_args() {
   local help_end=$1 extra=() name e known
@@ -38,3 +43,18 @@ bench_sigil() {
   fi
   [ -x "$sigil" ] || { echo "bench: $sigil is not executable" >&2; exit 1; }
 }
+
+measure_digits=6
+measure() {
+  local t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/last.err"
+  RC=$?
+  t1=$(date +%s%N)
+  T=$(awk -v a="$t0" -v b="$t1" -v d="$measure_digits" 'BEGIN { printf "%.*f", d, (b - a) / 1e9 }')
+  RSS=$(tail -n 1 "$work/rss" 2>/dev/null)
+  [[ $RSS =~ ^[0-9]+$ ]] || RSS=0
+  return $RC
+}
+
+log() { echo "bench: $*" >&2; }

@@ -53,7 +53,6 @@ cleanup() {
 }
 trap cleanup EXIT
 errors=0
-log() { echo "bench: $*" >&2; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 out=()
 row() { out+=("$(printf "$@")"); }
@@ -126,17 +125,7 @@ count_requests() {
   sleep 0.2  # the access log line is written after the response
   REQ=$(( $(requests "$name") - before ))
 }
-# measure CMD...: sets T (s), RSS (KiB), RC.
-measure() {
-  local t0 t1
-  t0=$(date +%s%N)
-  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/last.err"
-  RC=$?
-  t1=$(date +%s%N)
-  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-  RSS=$(tail -n 1 "$work/rss" 2>/dev/null)
-  [[ $RSS =~ ^[0-9]+$ ]] || RSS=0
-}
+measure_digits=3  # for measure (bench/common.sh)
 fail_step() { log "$1:"; sed 's/^/    /' "$work/last.err" | tail -n 5 >&2; errors=$((errors + 1)); }
 
 start_registry A

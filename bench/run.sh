@@ -37,21 +37,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 errors=0
-log() { echo "bench: $*" >&2; }
 
-# measure CMD...: runs CMD once (stdout discarded), sets T (seconds, float) and RSS (KiB peak).
-# Returns CMD's exit status; its stderr goes to $work/last.err.
-measure() {
-  local t0 t1 rc
-  t0=$(date +%s%N)
-  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>"$work/last.err"
-  rc=$?
-  t1=$(date +%s%N)
-  T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
-  RSS=$(tail -n 1 "$work/rss" 2>/dev/null)
-  [[ $RSS =~ ^[0-9]+$ ]] || RSS=0
-  return $rc
-}
 
 # best NAME CMD...: best-of-$runs wall time into BEST[NAME] and the highest peak RSS into PEAK[NAME]
 # (called round-robin by the callers, so contenders share the machine's state). "" on error.
