@@ -12,6 +12,16 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
     throw LimitError(std::string(what) + ": " + std::to_string(text.size()) +
                      " bytes is over the limit of " + std::to_string(max_bytes) + " bytes");
   }
+  // Go's encoding/json (cosign, containers/image, containerd) refuses both; a document that ends
+  // at a NUL byte for one parser and not for another is two documents. Raw NUL is never valid
+  // JSON (inside a string it must be escaped).
+  if (text.starts_with("\xef\xbb\xbf")) {
+    throw InputError(std::string(what) + ": malformed JSON: starts with a UTF-8 byte order mark");
+  }
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    throw InputError(std::string(what) + ": malformed JSON: NUL byte at offset " +
+                     std::to_string(nul));
+  }
   int depth = 0;
   bool too_deep = false;
   bool duplicate = false;
@@ -131,11 +141,28 @@ void wipe_strings(Json& j) noexcept {
   }
 }
 
+namespace {
+
+// Strict: what sigil writes (payloads it signs, layouts) must be valid UTF-8, and a string that is
+// not is the caller's input error, not an internal one.
+template <typename J>
+std::string dump_strict(const J& j) {
+  try {
+    return j.dump(-1, ' ', false, J::error_handler_t::strict);
+  } catch (const typename J::exception& e) {
+    std::string msg = e.what();
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    throw InputError("cannot write JSON: " + msg);
+  }
+}
+
+}  // namespace
+
 std::string dump_compact(const OrderedJson& j) {
-  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::strict);
+  return dump_strict(j);
 }
 std::string dump_compact(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::strict);
+  return dump_strict(j);
 }
 
 }  // namespace trust::detail

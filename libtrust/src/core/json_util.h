@@ -20,7 +20,8 @@ using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
 // Parses `text` (at most `max_bytes`, nesting at most limits::kMaxJsonDepth). Rejects duplicate
-// object keys. Throws LimitError or InputError naming `what`.
+// object keys (at every level), a UTF-8 byte order mark and any NUL byte, as Go's encoding/json
+// does. Throws LimitError or InputError naming `what`.
 Json parse_json(std::string_view text, std::string_view what,
                 std::size_t max_bytes = limits::kMaxManifestBytes);
 inline Json parse_json(ByteView bytes, std::string_view what,
@@ -37,11 +38,12 @@ std::int64_t require_int(const Json& obj, std::string_view key, std::string_view
 const Json& require_object(const Json& obj, std::string_view key, std::string_view what);
 const Json& require_array(const Json& obj, std::string_view key, std::string_view what);
 
-// Serialises compactly (no spaces), as Go's encoding/json does for the formats we write.
 // Overwrites every string value in `j` (recursively) with zeros: for JSON that held secrets
 // (docker config.json auth fields, token responses) before it is freed.
 void wipe_strings(Json& j) noexcept;
 
+// Serialises compactly (no spaces), as Go's encoding/json does for the formats we write. Invalid
+// UTF-8 in a string is an InputError.
 std::string dump_compact(const OrderedJson& j);
 std::string dump_compact(const Json& j);
 

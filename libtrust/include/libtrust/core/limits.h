@@ -4,8 +4,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+
+#include "libtrust/export.h"
 
 namespace trust::limits {
+
+// The one check of a count or size read from outside against its limit: throws LimitError
+// "<what>: <value> <noun> is over the limit of <limit>" when value > limit. Every limit below is
+// enforced through it, so each is spelled, and tested, once per entry point.
+TRUST_API void check(std::uint64_t value, std::uint64_t limit, std::string_view what,
+                     std::string_view noun);
 
 inline constexpr std::size_t kMaxManifestBytes = 4u << 20;  // manifest or index
 inline constexpr std::uint64_t kMaxAttachmentLayerBytes = 128ull
