@@ -1,9 +1,12 @@
 #include "common.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <map>
 
 #include "libtrust/core/error.h"
+#include "libtrust/core/text.h"
 
 namespace sigil::cli {
 
@@ -64,7 +67,19 @@ trust::registry::TransportOptions transport_options(const RegistryFlags& flags) 
   trust::registry::TransportOptions o;
   if (!flags.ca_file.empty()) o.ca_file = flags.ca_file;
   o.insecure_registries = flags.insecure_registries;
-  o.progress = true;  // shown only when stderr is a terminal
+  o.warn = [](std::string_view line) { std::cerr << "sigil: warning: " << line << "\n"; };
+  if (::isatty(2) == 1) {  // a live line on a terminal only
+    o.progress = [](const trust::registry::TransferProgress& p) {
+      using State = trust::registry::TransferProgress::State;
+      std::cerr << "\r\x1b[K" << p.label << ": " << trust::human_size(p.done);
+      if (p.state == State::kRunning) {
+        if (p.total != 0) std::cerr << " / " << trust::human_size(p.total);
+        std::cerr << std::flush;
+      } else {
+        std::cerr << (p.state == State::kDone ? ", done\n" : ", failed\n");
+      }
+    };
+  }
   if (flags.verbose) {
     o.trace = [](std::string_view line) { std::cerr << "  http: " << line << "\n"; };
   }

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "libtrust/core/text.h"
 #include "libtrust/registry/client.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
@@ -262,7 +263,7 @@ TEST_CASE("sigil copy shows upload and download progress on a terminal, and none
                          no_docker);
   INFO(plain.err);
   REQUIRE(plain.exit_code == 0);
-  CHECK_THAT(plain.err, !Catch::Contains(" MB"));
+  CHECK_THAT(plain.err, !Catch::Contains(" MiB"));
 
   // Under script(1) stderr is a pseudo-terminal: the layer's transfer is reported.
   const std::string command = kSigil + " copy --insecure-registry " + reg.host() + " " + ref +
@@ -272,8 +273,7 @@ TEST_CASE("sigil copy shows upload and download progress on a terminal, and none
   INFO(tty.out);
   CHECK(tty.exit_code == 0);
   const auto& blob = layout.images[0].layers[0].descriptor;
-  char done[64];
-  std::snprintf(done, sizeof done, "%.1f MB, done", static_cast<double>(blob.size) / 1e6);
+  const auto done = trust::human_size(blob.size) + ", done";
   CHECK_THAT(tty.out, Catch::Contains("blob " + blob.digest.str().substr(0, 19) + ": " + done));
 }
 

@@ -80,38 +80,4 @@ inline trust::oci::Descriptor push_image(trust::registry::Client& client,
   return client.put_manifest(repo, tag, image.manifest_bytes, image.manifest.media_type);
 }
 
-// Everything written to file descriptor 2 while it lives (the client's warnings).
-class StderrCapture {
- public:
-  StderrCapture() : file_(tmp_ / "stderr.txt") {
-    std::fflush(stderr);
-    saved_ = ::dup(STDERR_FILENO);
-    int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (saved_ < 0 || fd < 0) throw std::runtime_error("StderrCapture: cannot redirect stderr");
-    ::dup2(fd, STDERR_FILENO);
-    ::close(fd);
-  }
-  ~StderrCapture() { restore(); }
-  StderrCapture(const StderrCapture&) = delete;
-  StderrCapture& operator=(const StderrCapture&) = delete;
-
-  // Restores stderr and returns what was written.
-  std::string finish() {
-    restore();
-    return read_text_file(file_);
-  }
-
- private:
-  void restore() {
-    if (saved_ < 0) return;
-    std::fflush(stderr);
-    ::dup2(saved_, STDERR_FILENO);
-    ::close(saved_);
-    saved_ = -1;
-  }
-  TempDir tmp_;
-  std::filesystem::path file_;
-  int saved_ = -1;
-};
-
 }  // namespace sigil::test::it

@@ -93,6 +93,8 @@ struct Transfer {
   curl_off_t last_now = -1;
   bool stalled = false;
   bool show_progress = false;
+  const TransportOptions* options = nullptr;
+  std::uint64_t progress_total = 0;
   Clock::time_point last_print{};
   bool printed = false;
 
@@ -221,12 +223,14 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
   if (t->show_progress) {
     const curl_off_t total = std::max(dltotal, ultotal) + t->progress_base;
     const curl_off_t done = std::max(dlnow, ulnow) + t->progress_base;
-    if (total > kProgressThreshold && now - t->last_print > std::chrono::milliseconds(250)) {
+    if (total > kProgressThreshold && now - t->last_print > std::chrono::milliseconds(100)) {
       t->last_print = now;
       t->printed = true;
-      std::fprintf(stderr, "\r%s: %.1f / %.1f MB", t->req->progress.c_str(),
-                   static_cast<double>(done) / 1e6, static_cast<double>(total) / 1e6);
-      std::fflush(stderr);
+      t->progress_total = static_cast<std::uint64_t>(total);
+      t->options->progress({.label = t->req->progress,
+                            .done = static_cast<std::uint64_t>(done),
+                            .total = static_cast<std::uint64_t>(total),
+                            .state = TransferProgress::State::kRunning});
     }
   }
   return 0;
@@ -387,10 +391,11 @@ void Transport::warn_insecure(const std::string& authority) {
     std::lock_guard lock(mu_);
     if (!warned_.insert(lower(authority)).second) return;
   }
-  std::fprintf(stderr,
-               "sigil: warning: registry %s is insecure (--insecure-registry): its TLS "
-               "certificate is not verified and plain HTTP is allowed\n",
-               authority.c_str());
+  if (options_.warn) {
+    options_.warn("registry " + authority +
+                  " is insecure (--insecure-registry): its TLS certificate is not verified and "
+                  "plain HTTP is allowed");
+  }
 }
 
 void Transport::trace(const std::string& line) const {
@@ -436,7 +441,8 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
   t.resp = &resp;
   t.resume_from = resume_from;
   t.stall_timeout = options_.stall_timeout;
-  t.show_progress = options_.progress && !req.progress.empty() && ::isatty(2) == 1;
+  t.options = &options_;
+  t.show_progress = options_.progress && !req.progress.empty();
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -536,9 +542,12 @@ Response Transport::perform_once(const Request& req, const std::string& url, boo
     curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &down);
     curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &up);
     if (t.printed) {
-      std::fprintf(stderr, "\r\x1b[K%s: %.1f MB%s\n", req.progress.c_str(),
-                   static_cast<double>(std::max(down, up)) / 1e6,
-                   rc == CURLE_OK ? ", done" : ", failed");
+      const auto done = static_cast<std::uint64_t>(std::max(down, up) + t.progress_base);
+      options_.progress({.label = req.progress,
+                         .done = done,
+                         .total = t.progress_total,
+                         .state = rc == CURLE_OK ? TransferProgress::State::kDone
+                                                 : TransferProgress::State::kFailed});
     }
     std::lock_guard lock(mu_);
     ++stats_.requests;

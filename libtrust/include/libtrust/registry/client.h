@@ -28,27 +28,45 @@
 
 namespace trust::registry {
 
+// One transfer's progress (a blob download or upload), for a progress line or a log.
+struct TransferProgress {
+  std::string_view label;   // "blob sha256:0123456789ab", "upload sha256:0123456789ab"
+  std::uint64_t done = 0;   // bytes moved so far (a resumed download counts from the blob's start)
+  std::uint64_t total = 0;  // bytes expected, 0 when unknown
+  enum class State { kRunning, kDone, kFailed } state = State::kRunning;
+};
+
 struct TransportOptions {
   // PEM bundle of CAs to trust for TLS (in addition to the system store).
   std::optional<std::filesystem::path> ca_file;
   // "host[:port]" entries: plain HTTP, or TLS without verification, for these hosts only (a
-  // warning is printed once per host). Everything else is HTTPS with full verification.
+  // warning goes to `warn` once per host). Everything else is HTTPS with full verification.
   std::vector<std::string> insecure_registries;
   // config.json with "auths", "credHelpers", "credsStore"; default $DOCKER_CONFIG/config.json,
   // else ~/.docker/config.json. A missing file means anonymous access.
   std::optional<std::filesystem::path> docker_config;
   std::chrono::milliseconds connect_timeout{10'000};
-  // A transfer slower than 1 KiB/s for this long is aborted (no fixed cap on large blobs).
+  // The whole operation: every request the client makes, with its retries, resumes, redirects
+  // and backoff waits, ends within this time of the client's creation (RegistryError naming the
+  // deadline past it). 0: no deadline. The CLI sets --timeout; node hooks set a few seconds.
+  std::chrono::milliseconds timeout{0};
+  // A transfer that moves nothing for this long is aborted (and retried like a dropped one).
   std::chrono::milliseconds stall_timeout{30'000};
+  // A transfer whose average rate over the last `stall_timeout` is below this many bytes per
+  // second is aborted as too slow: a body trickled just fast enough to never stall still ends.
+  std::uint64_t min_transfer_rate = 1024;
   // Attempts for idempotent requests (GET, HEAD, PUT of content-addressed data) on 5xx, 429
-  // (honouring Retry-After up to 60 s), and dropped connections; backoff with jitter.
+  // (honouring Retry-After up to max_retry_delay), and dropped connections; backoff with jitter.
   int max_attempts = 4;
   // First backoff delay; each further attempt doubles it, with ±50 % jitter.
   std::chrono::milliseconds retry_backoff_base{250};
   // Cap on any single wait between attempts, Retry-After included (60 s; tests lower it).
   std::chrono::milliseconds max_retry_delay{60'000};
-  // Progress on stderr for transfers over a few MB when stderr is a terminal.
-  bool progress = false;
+  // Progress of transfers over a few MB: called while they run and once when they end. The
+  // library prints nothing itself; the CLI draws a line on a terminal, or logs now and then.
+  std::function<void(const TransferProgress&)> progress;
+  // Warnings for the user (an insecure registry in use). The library prints nothing itself.
+  std::function<void(std::string_view)> warn;
   // Called once per HTTP request with "METHOD URL -> STATUS" (no credentials): -v, benchmarks.
   std::function<void(std::string_view)> trace;
   TRUST_API void validate() const;
