@@ -319,6 +319,21 @@ PublicKey load_public_key_of_any_key_file(const std::filesystem::path& path,
                    "' (expected a public key, a cosign key file or a private key)");
 }
 
+PublicKey load_public_key(std::string_view key_ref) {
+  return load_public_key_file(std::filesystem::path(key_ref));
+}
+
+PrivateKey load_private_key(std::string_view key_ref,
+                            const std::function<SecretBytes()>& get_password) {
+  auto password = get_password();
+  return load_private_key_file(std::filesystem::path(key_ref), password);
+}
+
+PublicKey load_public_key_of_any(std::string_view key_ref,
+                                 const std::function<SecretBytes()>& get_password) {
+  return load_public_key_of_any_key_file(std::filesystem::path(key_ref), get_password);
+}
+
 }  // namespace trust
 
 namespace trust {

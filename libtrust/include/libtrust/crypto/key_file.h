@@ -50,6 +50,15 @@ TRUST_API bool is_encrypted_private_key_pem(std::string_view pem);
 // "RSA PRIVATE KEY" (PKCS#1). Keys of unsupported types or sizes are UnsupportedError.
 TRUST_API PrivateKey import_private_key_pem(std::string_view pem, std::string_view what);
 
+// Keys by reference, what every command that takes --key uses: a file path; env://VAR (the
+// variable holds the PEM, as cosign reads it); "-" (standard input); a pipe or FIFO. pkcs11: and
+// KMS URIs are refused as not supported yet. `get_password` is asked only for an encrypted key.
+TRUST_API PublicKey load_public_key(std::string_view key_ref);
+TRUST_API PrivateKey load_private_key(std::string_view key_ref,
+                                      const std::function<SecretBytes()>& get_password);
+TRUST_API PublicKey load_public_key_of_any(std::string_view key_ref,
+                                           const std::function<SecretBytes()>& get_password);
+
 // File helpers (capped reads, PEM parsing, errors naming the path).
 TRUST_API PublicKey load_public_key_file(const std::filesystem::path& path);
 TRUST_API PrivateKey load_private_key_file(const std::filesystem::path& path,

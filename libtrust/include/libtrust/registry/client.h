@@ -36,6 +36,11 @@ struct TransferProgress {
   enum class State { kRunning, kDone, kFailed } state = State::kRunning;
 };
 
+// Deadlines (TransportOptions::timeout) for what runs sigil: a person or a CI job at the command
+// line, and a node hook that must answer well inside containerd's 10 s.
+inline constexpr std::chrono::milliseconds kCliTimeout{300'000};
+inline constexpr std::chrono::milliseconds kHookTimeout{8'000};
+
 struct TransportOptions {
   // PEM bundle of CAs to trust for TLS (in addition to the system store).
   std::optional<std::filesystem::path> ca_file;
@@ -45,6 +50,9 @@ struct TransportOptions {
   // config.json with "auths", "credHelpers", "credsStore"; default $DOCKER_CONFIG/config.json,
   // else ~/.docker/config.json. A missing file means anonymous access.
   std::optional<std::filesystem::path> docker_config;
+  // --authfile / REGISTRY_AUTH_FILE: a containers auth.json (same "auths" format) read before
+  // everything else, as podman and skopeo do.
+  std::optional<std::filesystem::path> auth_file;
   std::chrono::milliseconds connect_timeout{10'000};
   // The whole operation: every request the client makes, with its retries, resumes, redirects
   // and backoff waits, ends within this time of the client's creation (RegistryError naming the
