@@ -7,10 +7,6 @@
 
 namespace trust::detail {
 
-// Reads in flight when fetching the attachments of one image (signature payloads, bundle
-// referrers): enough to hide round trips, few enough to be polite to a registry.
-inline constexpr std::size_t kAttachmentFetchThreads = 8;
-
 // Runs fn(i) for every i in [0, count) on up to `threads` threads, the caller's among them. After
 // the first exception no new item starts; it is rethrown once every thread has stopped.
 void for_each_index(std::size_t count, std::size_t threads,

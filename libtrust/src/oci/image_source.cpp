@@ -1,7 +1,10 @@
 #include "libtrust/oci/image_source.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
+#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
@@ -67,6 +70,52 @@ Bytes ImageSource::fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) {
   out.reserve(static_cast<std::size_t>(desc.size));
   stream_blob(desc, [&](ByteView chunk) { out.insert(out.end(), chunk.begin(), chunk.end()); });
   return out;
+}
+
+namespace {
+
+// Bytes held by blobs fetched and not yet handed over, within a budget: a blob waits until its
+// size fits (one larger than the whole budget waits until it is alone).
+class ByteBudget {
+ public:
+  explicit ByteBudget(std::uint64_t budget) : budget_(budget) {}
+  void acquire(std::uint64_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_ == 0 || held_ + n <= budget_; });
+    held_ += n;
+  }
+  void release(std::uint64_t n) {
+    std::lock_guard lock(mu_);
+    held_ -= n;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t budget_;
+  std::uint64_t held_ = 0;
+};
+
+}  // namespace
+
+void ImageSource::fetch_blobs(const std::vector<Descriptor>& descs, std::uint64_t max_bytes,
+                              const std::function<void(std::size_t, Bytes)>& on_blob) {
+  for (const auto& d : descs) detail::check_size_cap(d, max_bytes, describe());
+  ByteBudget budget(limits::kMaxAttachmentBytesInFlight);
+  trust::detail::for_each_index(descs.size(),
+                                supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
+                                [&](std::size_t i) {
+                                  const auto size = descs[i].size;
+                                  budget.acquire(size);
+                                  try {
+                                    on_blob(i, fetch_blob(descs[i], max_bytes));
+                                  } catch (...) {
+                                    budget.release(size);
+                                    throw;
+                                  }
+                                  budget.release(size);
+                                });
 }
 
 void ImageStore::put_blob_stream(const Descriptor& desc, const BlobReader& read) {

@@ -80,7 +80,7 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
   // The payloads, several at a time where the source allows it: a registry then answers the
   // 100 allowed in a fraction of the time one request after another takes.
   detail::for_each_index(fetch.size(),
-                         source.supports_parallel_reads() ? detail::kAttachmentFetchThreads : 1,
+                         source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
                          [&](std::size_t k) {
                            auto& s = out.signatures[fetch[k]];
                            s.payload = source.fetch_blob(s.layer, limits::kMaxAttachmentLayerBytes);

@@ -151,7 +151,7 @@ std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, cons
   // allows it, each into its own slot so the order stays the listing's.
   std::vector<BundleReferrer> out(listed.size());
   detail::for_each_index(
-      listed.size(), source.supports_parallel_reads() ? detail::kAttachmentFetchThreads : 1,
+      listed.size(), source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
       [&](std::size_t i) { out[i] = read_one_referrer(source, image, listed[i], i); });
   return out;
 }

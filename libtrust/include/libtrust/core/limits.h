@@ -50,4 +50,9 @@ inline constexpr int kMaxManifestPutRetries = 6;  // MANIFEST_BLOB_UNKNOWN / DIG
 // A blob download dropped after some bytes is resumed with Range this many times at most.
 inline constexpr int kMaxBlobResumes = 8;
 
+// Attachments of one image (signature payloads, bundles) fetched at once, and the bytes they may
+// hold before they are judged and dropped (ImageSource::fetch_blobs).
+inline constexpr std::size_t kAttachmentFetchThreads = 8;
+inline constexpr std::uint64_t kMaxAttachmentBytesInFlight = 32ull << 20;
+
 }  // namespace trust::limits

@@ -44,6 +44,16 @@ class TRUST_API ImageSource {
   // against desc.digest. The default collects stream_blob's chunks.
   virtual Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes);
 
+  // Several small blobs (signature payloads, bundles) at once: each at most `max_bytes` (checked
+  // from its descriptor before it is read) and checked against its digest, handed to
+  // `on_blob(i, bytes)` as it arrives, in any order and from several threads. The bytes of blobs
+  // fetched but not yet handed over stay within limits::kMaxAttachmentBytesInFlight (one larger
+  // blob is fetched alone), so `on_blob` should judge and drop what it gets. After the first
+  // exception no new fetch starts; it is rethrown once the others have stopped. The default
+  // fetches limits::kAttachmentFetchThreads at a time where the source allows parallel reads.
+  virtual void fetch_blobs(const std::vector<Descriptor>& descs, std::uint64_t max_bytes,
+                           const std::function<void(std::size_t, Bytes)>& on_blob);
+
   // Streams a blob in chunks to `sink` in constant memory, hashing as it goes. Throws
   // DigestMismatchError at the end if the bytes did not match: a sink must not act on content
   // until this returns.
