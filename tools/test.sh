@@ -5,7 +5,8 @@
 #
 # Interop tests: when ../shared/peer/build-peer.sh exists beside the project, the peer skopeo is built
 # (idempotent) and SIGIL_PEER_SKOPEO / SIGIL_PEER_DIR are exported so those tests run; otherwise they
-# skip, and this script says so.
+# skip, and this script says so. With CI set (as .ci/run is run), a peer that is present but cannot
+# be built or run fails the run instead of skipping.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,6 +21,7 @@ bash tools/install-deps.sh || { say "dependency installation failed"; echo "0 pa
 
 # --- peer tools for interop tests -------------------------------------------------------------
 peer_dir=$root/../shared/peer
+peer_failed=0
 if [ -n "${SIGIL_PEER_SKOPEO:-}" ] && [ -x "$SIGIL_PEER_SKOPEO" ]; then
   say "interop: using SIGIL_PEER_SKOPEO=$SIGIL_PEER_SKOPEO from the environment"
   [ -d "$peer_dir" ] && export SIGIL_PEER_DIR=${SIGIL_PEER_DIR:-$(cd "$peer_dir" && pwd)}
@@ -40,8 +42,14 @@ elif [ -f "$peer_dir/build-peer.sh" ]; then
     rm -f "$peer_log"
   else
     tail -n 20 "$peer_log" >&2
-    say "WARNING: building the peer failed (log: $peer_log); interop tests will SKIP"
     unset SIGIL_PEER_SKOPEO
+    if [ -n "${CI:-}" ]; then
+      # In CI the peer is part of the run: its failure fails the run (the interop tests fail too).
+      say "ERROR: building the peer failed (log: $peer_log); CI is set, so the run fails"
+      peer_failed=1
+    else
+      say "WARNING: building the peer failed (log: $peer_log); interop tests will SKIP"
+    fi
   fi
 else
   say "interop: $root/../shared/peer not found; interop tests will SKIP"
@@ -91,6 +99,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "ASan+UBSan build" "$root/build-asan" --sanitize
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+if [ $peer_failed -ne 0 ]; then
+  failed=$((failed + 1)); status=1
+  details+=("peer build: failed with CI set (counted as 1 failed)")
+fi
 
 echo
 for d in "${details[@]}"; do echo "test.sh: $d"; done

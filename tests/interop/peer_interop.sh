@@ -22,7 +22,16 @@ data=$2
 peer_dir=${SIGIL_PEER_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peer}
 skopeo=${SIGIL_PEER_SKOPEO:-${HOME}/.cache/sigil-peer/bin/skopeo}
 
-skip() { echo "SKIP peer interop: $*"; exit 77; }
+# In CI (CI set) with the peer folder beside the project, a skip is a failure: a green run must
+# mean the peer checked sigil's output.
+skip() {
+  if [ -n "${CI:-}" ] && [ -d "$peer_dir" ]; then
+    echo "FAIL peer interop: CI is set and $peer_dir exists, but the test cannot run: $*"
+    exit 1
+  fi
+  echo "SKIP peer interop: $*"
+  exit 77
+}
 [ -x "$peer_dir/peer-verify.sh" ] || skip "no peer scripts at $peer_dir (set SIGIL_PEER_DIR)"
 [ -x "$skopeo" ] || skip "no peer skopeo at $skopeo (run $peer_dir/build-peer.sh or set SIGIL_PEER_SKOPEO)"
 command -v docker-registry >/dev/null || skip "docker-registry is not installed (tools/install-deps.sh)"

@@ -18,7 +18,16 @@ data=$2
 peer_dir=${SIGIL_PEER_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peer}
 sjs_src=$peer_dir/sigstore-js
 
-skip() { echo "SKIP sigstore-js interop: $*"; exit 77; }
+# In CI (CI set) with the peer folder beside the project, a skip is a failure: a green run must
+# mean the peer checked sigil's output.
+skip() {
+  if [ -n "${CI:-}" ] && [ -d "$peer_dir" ]; then
+    echo "FAIL sigstore-js interop: CI is set and $peer_dir exists, but the test cannot run: $*"
+    exit 1
+  fi
+  echo "SKIP sigstore-js interop: $*"
+  exit 77
+}
 fail() { echo "FAIL: $*"; exit 1; }
 step() { echo "--- $*"; }
 
