@@ -12,5 +12,6 @@ void register_copy_commands(Program& prog);  // sign/: sigil copy
 void register_verify_commands(Program& prog);   // verify/: sigil verify
 void register_inspect_commands(Program& prog);  // verify/: sigil digest, sigil triangulate
 void register_tree_commands(Program& prog);     // verify/: sigil tree
+void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)
 
 }  // namespace sigil::cli

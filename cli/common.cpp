@@ -144,11 +144,11 @@ int run(const std::string& program, const std::string& description, int argc, ch
   app.get_formatter()->label("Positionals", "Arguments");
   app.get_formatter()->column_width(32);
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(program + " " SIGIL_VERSION));
   Action action;
   Program prog{app, action};
   try {
     setup(prog);
+    register_builtin_commands(prog);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
