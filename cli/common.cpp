@@ -47,7 +47,26 @@ std::vector<std::string> flag_names(const CLI::App& app) {
 }
 
 bool is_flag_like(const std::string& arg) {
-  return arg.size() > 1 && arg[0] == '-';
+  return arg.size() > 1 && arg[0] == '-' && arg != "--";
+}
+
+// The arguments as CLI11 parses them (last first), with "-o=json" read as "-o json", as getopt,
+// pflag (cosign, kubectl) and docker do; CLI11 alone would take "=json" for the value.
+std::vector<std::string> arguments(int argc, char** argv) {
+  std::vector<std::string> args;
+  bool options_ended = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") options_ended = true;
+    if (!options_ended && arg.size() > 3 && arg[0] == '-' && arg[1] != '-' && arg[2] == '=') {
+      args.push_back(arg.substr(0, 2));
+      args.push_back(arg.substr(3));
+    } else {
+      args.push_back(arg);
+    }
+  }
+  std::reverse(args.begin(), args.end());
+  return args;
 }
 
 // The chain of commands the parser entered: the program, then each chosen command.
@@ -149,7 +168,8 @@ int run(const std::string& program, const std::string& description, int argc, ch
   try {
     setup(prog);
     register_builtin_commands(prog);
-    app.parse(argc, argv);
+    auto args = arguments(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
