@@ -130,6 +130,28 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
   return std::string(e.what()) + " (see " + command_path(cmd) + " --help)";
 }
 
+// --help as people read it: "--timeout DURATION  … (default: 5m)", not CLI11's
+// "--timeout DURATION=5m"; "IMAGE", not "IMAGE REQUIRED" (the usage line shows what is needed).
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    std::string out;
+    if (opt->get_type_size() == 0) return out;
+    if (!opt->get_type_name().empty()) out += " " + opt->get_type_name();
+    if (opt->get_positional()) return out;
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
+    if (opt->get_required()) out += " (required)";
+    return out;
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    std::string desc = opt->get_description();
+    if (opt->get_type_size() != 0 && !opt->get_positional() && !opt->get_default_str().empty()) {
+      desc += " (default: " + opt->get_default_str() + ")";
+    }
+    return desc;
+  }
+};
+
 constexpr double kMaxTimeoutSeconds = 24 * 3600;  // --timeout
 
 int report(const trust::Error& e) {
@@ -158,6 +180,7 @@ int run(const std::string& program, const std::string& description, int argc, ch
         const std::function<void(Program&)>& setup) {
   set_program_name(program);
   CLI::App app{description, program};
+  app.formatter(std::make_shared<HelpFormatter>());
   app.get_formatter()->label("Subcommands", "Commands");
   app.get_formatter()->label("SUBCOMMAND", "COMMAND");
   app.get_formatter()->label("Positionals", "Arguments");
