@@ -242,8 +242,7 @@ TEST_CASE("sigil sign of a registry tag warns as cosign does and names the diges
   CHECK_THAT(pinned.err, !Catch::Contains("is a tag"));
 }
 
-TEST_CASE("--authfile naming a missing file is an error naming it, before any request",
-          "[cli][output]") {
+TEST_CASE("a missing --authfile file is an error naming it, before any request", "[cli][output]") {
   sigil::test::FakeRegistry reg;
   sigil::test::push_test_image(reg, "lab/app", "v1");
   TempDir tmp;
