@@ -1,5 +1,6 @@
 #pragma once
-// Each command group registers its subcommands on the program. Defined in keys/, sign/, verify/.
+// Each command group registers its commands on the program. Defined in keys/, sign/, verify/ and
+// cli/builtin_commands.cpp.
 
 #include "common.h"
 
@@ -7,9 +8,10 @@ namespace sigil::cli {
 
 void register_key_commands(Program& prog);   // keys/: sigil key generate|public|import|fingerprint
 void register_sign_commands(Program& prog);  // sign/: sigil sign
+void register_copy_commands(Program& prog);  // sign/: sigil copy
 void register_verify_commands(Program& prog);   // verify/: sigil verify
-void register_inspect_commands(Program& prog);  // verify/: sigil digest
+void register_inspect_commands(Program& prog);  // verify/: sigil digest, sigil triangulate
 void register_tree_commands(Program& prog);     // verify/: sigil tree
-void register_copy_commands(Program& prog);     // sign/: sigil copy
+void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)
 
 }  // namespace sigil::cli

@@ -1,8 +1,8 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  return sigil::cli::run("sigil", "sigil: sign and verify container images and their provenance",
-                         argc, argv, [](sigil::cli::Program& prog) {
+  return sigil::cli::run("sigil", "sign and verify container images and their provenance", argc,
+                         argv, [](sigil::cli::Program& prog) {
                            sigil::cli::register_key_commands(prog);
                            sigil::cli::register_sign_commands(prog);
                            sigil::cli::register_verify_commands(prog);

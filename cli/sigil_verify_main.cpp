@@ -2,7 +2,7 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  return sigil::cli::run("sigil-verify", "sigil-verify: verify container image signatures", argc,
+  return sigil::cli::run("sigil-verify", "verify container image signatures (no signing)", argc,
                          argv, [](sigil::cli::Program& prog) {
                            sigil::cli::register_verify_commands(prog);
                            sigil::cli::register_inspect_commands(prog);

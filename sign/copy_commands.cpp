@@ -1,10 +1,10 @@
 // sigil copy: an image with its signatures, attestations and referrers, between any two places.
-#include <iostream>
-#include <nlohmann/json.hpp>
+#include <memory>
 
 #include "commands.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/reference.h"
+#include "libtrust/core/text.h"
 #include "libtrust/oci/layout.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/attachments.h"
@@ -38,8 +38,8 @@ std::string destination_tag(const trust::Reference& src, const trust::Reference&
 }
 
 int run_copy(const CopyArgs& a) {
-  auto src_ref = trust::Reference::parse(a.src);
-  auto dst_ref = trust::Reference::parse(a.dst);
+  auto src_ref = parse_image_reference(a.src);
+  auto dst_ref = parse_image_reference(a.dst);
   auto transport = transport_options(a.registry);
   // One client per side: the source is read while the destination is written, from two threads.
   auto src = trust::registry::open_source(src_ref, transport);
@@ -52,22 +52,21 @@ int run_copy(const CopyArgs& a) {
   trust::sig::CopyOptions options{.attachments = !a.no_attachments, .parallel_blobs = a.parallel};
   auto report = trust::sig::copy_image(*src, *dst, image, tag, options);
   if (a.output == OutputFormat::kJson) {
-    nlohmann::json j{{"source", src_ref.str()},
-                     {"destination", dst_ref.str()},
-                     {"digest", report.digest.str()},
-                     {"tag", tag},
-                     {"manifests", report.manifests},
-                     {"blobsCopied", report.blobs_copied},
-                     {"blobsSkipped", report.blobs_skipped},
-                     {"bytesCopied", report.bytes_copied},
-                     {"attachments", report.attachments}};
-    std::cout << j.dump(2) << "\n";
+    print_json({{"source", src_ref.str()},
+                {"destination", dst_ref.str()},
+                {"digest", report.digest.str()},
+                {"tag", tag},
+                {"manifests", report.manifests},
+                {"blobsCopied", report.blobs_copied},
+                {"blobsSkipped", report.blobs_skipped},
+                {"bytesCopied", report.bytes_copied},
+                {"attachments", report.attachments}});
   }
-  std::cerr << "Copied " << src_ref.str() << " -> " << dst->describe()
-            << (tag.empty() ? "" : ":" + tag) << " (" << report.digest.str()
-            << "): " << report.manifests << " manifest(s), " << report.blobs_copied
-            << " blob(s) copied (" << report.bytes_copied << " bytes), " << report.blobs_skipped
-            << " already present, " << report.attachments << " attachment(s)\n";
+  say("Copied " + src_ref.str() + " -> " + dst->describe() + (tag.empty() ? "" : ":" + tag) + " (" +
+      report.digest.str() + "): " + std::to_string(report.manifests) + " manifest(s), " +
+      std::to_string(report.blobs_copied) + " blob(s) copied (" +
+      trust::human_size(report.bytes_copied) + "), " + std::to_string(report.blobs_skipped) +
+      " already present, " + std::to_string(report.attachments) + " attachment(s)");
   return kExitOk;
 }
 
@@ -75,17 +74,24 @@ int run_copy(const CopyArgs& a) {
 
 void register_copy_commands(Program& prog) {
   auto args = std::make_shared<CopyArgs>();
-  auto* cmd = prog.app.add_subcommand(
-      "copy", "Copy an image with its signatures, attestations and referrers (digest unchanged)");
-  cmd->add_option("SRC", args->src, "Source image reference")->required();
-  cmd->add_option("DST", args->dst, "Destination reference (registry or oci:DIR[:TAG])")
-      ->required();
+  auto* cmd = add_command(
+      prog, prog.app, "copy",
+      "Copy an image with its signatures, attestations and referrers (digest unchanged)",
+      [args] { return run_copy(*args); });
+  cmd->add_option("SRC", args->src, std::string("Source: ") + kImageHelp)
+      ->required()
+      ->type_name("");
+  cmd->add_option("DST", args->dst, "Destination: a registry or oci:DIR[:TAG] (created if absent)")
+      ->required()
+      ->type_name("");
   cmd->add_flag("--no-attachments", args->no_attachments,
                 "Copy only the image, not its signatures, attestations and referrers");
-  cmd->add_option("--parallel", args->parallel, "Blobs copied at once")->check(CLI::Range(1u, 16u));
+  cmd->add_option("--parallel", args->parallel, "Blobs copied at once (1 to 16)")
+      ->check(CLI::Range(1u, 16u).description(""))
+      ->type_name("N")
+      ->default_str("2");
+  add_output_option(*cmd, args->output, "a summary on stderr");
   add_registry_options(*cmd, args->registry);
-  add_output_option(*cmd, args->output);
-  cmd->callback([&prog, args] { prog.action = [args] { return run_copy(*args); }; });
 }
 
 }  // namespace sigil::cli

@@ -1,10 +1,9 @@
-// sigil sign: cosign-style signatures attached to an image where it lives.
+// sigil sign: cosign-style signatures (or sigstore bundles) attached to an image where it lives.
 #include <filesystem>
-#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "libtrust/core/error.h"
 #include "libtrust/core/reference.h"
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/crypto/password.h"
@@ -36,56 +35,59 @@ std::string default_identity(const trust::Reference& ref) {
 }
 
 int run_sign(const SignArgs& a) {
-  auto ref = trust::Reference::parse(a.image);
+  auto ref = parse_image_reference(a.image);
   trust::sig::SignOptions options{
       .docker_reference = a.identity.empty() ? default_identity(ref) : a.identity,
       .annotations = parse_annotations(a.annotations),
       .recursive = a.recursive};
   options.validate();
+  // The key first: a wrong password or key costs no registry request.
+  auto key = trust::load_private_key(a.key, [&a] {
+    trust::PasswordOptions pw;
+    if (!a.password_file.empty()) pw.password_file = a.password_file;
+    return trust::read_password(pw);
+  });
+  const auto key_id = key.public_key().key_id().str();
+
   auto store = trust::registry::open_store(ref, transport_options(a.registry));
-  auto image = store->resolve(ref);
+  auto image = store->resolve(ref);  // once; everything after works on the digest
+  if (ref.kind() == trust::ReferenceKind::kRegistry && !ref.digest()) {
+    // As cosign warns: the tag may have moved since it was pushed, or move while signing.
+    warn(ref.str() + " is a tag, not a digest: signing " + image.digest.str() +
+         ", the image it names now. Sign " + ref.with_digest(image.digest).str() +
+         " to be sure of what you sign");
+  }
 
-  trust::PasswordOptions pw;
-  if (!a.password_file.empty()) pw.password_file = a.password_file;
-  auto password = trust::read_password(pw);
-  auto key = trust::load_private_key_file(a.key, password);
-  password.clear();
-
+  nlohmann::ordered_json signatures = nlohmann::ordered_json::array();
   if (a.format == "bundle") {
-    nlohmann::json out = nlohmann::json::array();
     for (const auto& s : trust::sig::sign_image_bundle(*store, image, key, options)) {
-      if (a.output == OutputFormat::kJson) {
-        out.push_back({{"digest", s.image.str()},
-                       {"format", "bundle"},
-                       {"referrer", s.referrer.digest.str()},
-                       {"bundle", s.bundle.str()},
-                       {"appended", s.appended},
-                       {"keyId", key.public_key().key_id().str()}});
+      signatures.push_back({{"digest", s.image.str()},
+                            {"appended", s.appended},
+                            {"referrer", s.referrer.digest.str()},
+                            {"bundle", s.bundle.str()}});
+      say(std::string(s.appended ? "Signed " : "Already signed ") + s.image.str() + " -> " +
+          store->describe() + ": referrer " + s.referrer.digest.str());
+    }
+  } else {
+    for (const auto& s : trust::sig::sign_image(*store, image, key, options)) {
+      signatures.push_back({{"digest", s.digest.str()},
+                            {"appended", s.appended},
+                            {"signatureTag", s.signature_tag}});
+      if (s.appended) {
+        say("Signed " + s.digest.str() + " -> " + store->describe() + ":" + s.signature_tag);
       } else {
-        std::cerr << (s.appended ? "Signed " : "Already signed ") << s.image.str() << " -> "
-                  << store->describe() << ": referrer " << s.referrer.digest.str() << "\n";
+        say("Already signed " + s.digest.str() + " with this key and payload (" + s.signature_tag +
+            " unchanged)");
       }
     }
-    if (a.output == OutputFormat::kJson) std::cout << out.dump(2) << "\n";
-    return kExitOk;
   }
-  auto signed_manifests = trust::sig::sign_image(*store, image, key, options);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : signed_manifests) {
-    if (a.output == OutputFormat::kJson) {
-      out.push_back({{"digest", s.digest.str()},
-                     {"signatureTag", s.signature_tag},
-                     {"appended", s.appended},
-                     {"keyId", key.public_key().key_id().str()}});
-    } else if (s.appended) {
-      std::cerr << "Signed " << s.digest.str() << " -> " << store->describe() << ":"
-                << s.signature_tag << "\n";
-    } else {
-      std::cerr << "Already signed " << s.digest.str() << " with this key and payload ("
-                << s.signature_tag << " unchanged)\n";
-    }
+  if (a.output == OutputFormat::kJson) {
+    print_json({{"reference", ref.str()},
+                {"digest", image.digest.str()},
+                {"format", a.format},
+                {"keyId", key_id},
+                {"signatures", signatures}});
   }
-  if (a.output == OutputFormat::kJson) std::cout << out.dump(2) << "\n";
   return kExitOk;
 }
 
@@ -93,23 +95,28 @@ int run_sign(const SignArgs& a) {
 
 void register_sign_commands(Program& prog) {
   auto args = std::make_shared<SignArgs>();
-  auto* cmd = prog.app.add_subcommand("sign", "Sign an image (cosign signature layout)");
-  cmd->add_option("--key", args->key, "Private key file (cosign format)")->required();
-  cmd->add_option("-a,--annotation", args->annotations,
-                  "Annotation key=value to put in the signed payload (repeatable)");
+  auto* cmd = add_command(prog, prog.app, "sign",
+                          "Sign an image where it lives (cosign .sig layout, or a sigstore bundle "
+                          "referrer with --format bundle)",
+                          [args] { return run_sign(*args); });
+  cmd->add_option("--key", args->key, kPrivateKeyHelp)->required()->type_name("KEY");
+  add_repeatable(*cmd, "-a,--annotation", args->annotations, "KEY=VALUE",
+                 "Put this annotation into the signed payload (repeatable, or comma-separated)");
   cmd->add_flag("--recursive", args->recursive, "For an index, also sign every platform manifest");
   cmd->add_option("--identity", args->identity,
-                  "docker-reference to write into the payload (default: the image's repository)");
+                  "docker-reference to write into the payload (default: the image's repository; "
+                  "oci:<absolute dir> for a layout)")
+      ->type_name("REF");
   cmd->add_option("--password-file", args->password_file,
-                  "Read the key password from this file (first line)");
-  cmd->add_option("--format", args->format,
-                  "Signature layout: cosign (sha256-<hex>.sig tag) or bundle (sigstore bundle as "
-                  "an OCI 1.1 referrer, as cosign 3 writes)")
-      ->check(CLI::IsMember({"cosign", "bundle"}));
-  add_output_option(*cmd, args->output);
+                  "Read the key password from this file (first line)")
+      ->type_name("FILE");
+  add_choice(*cmd, "--format", args->format, {"cosign", "bundle"},
+             "Signature layout: cosign (the sha256-<hex>.sig tag) or bundle (a sigstore bundle "
+             "as an OCI 1.1 referrer, as cosign 3 writes)")
+      ->default_str("cosign");
+  add_output_option(*cmd, args->output, "what was signed, on stderr");
   add_registry_options(*cmd, args->registry);
-  cmd->add_option("IMAGE", args->image, "Image reference (oci:DIR[:TAG|@DIGEST])")->required();
-  cmd->callback([&prog, args] { prog.action = [args] { return run_sign(*args); }; });
+  cmd->add_option("IMAGE", args->image, kImageHelp)->required()->type_name("");
 }
 
 }  // namespace sigil::cli

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/demo.sh: the main job, end to end and offline. Installs dependencies, builds sigil, then:
 #   1. generates a key pair,
-#   2. signs the sample OCI image layout shipped in tests/data/sample-layout (tag "latest"),
+#   2. resolves and signs the sample OCI image layout shipped in tests/data/sample-layout (tag
+#      "latest"),
 #   3. verifies it (must exit 0),
 #   4. shows that a tampered copy (one byte of the layer blob changed) is rejected (non-zero exit),
 #   5. shows that verifying with another key is rejected (exit 1).
@@ -61,11 +62,12 @@ echo
 echo "+ cp -r tests/data/sample-layout $tmp/image"
 cp -r "$sample" "$tmp/image" || fail "copy the sample layout"
 
+run 0 "resolve the image's digest (reads index.json only)" -- digest "oci:$tmp/image:latest"
 run 0 "sign the image" -- sign --key "$tmp/demo.key" "oci:$tmp/image:latest"
 run 0 "verify it with the public key (must succeed)" -- \
   verify --key "$tmp/demo.pub" "oci:$tmp/image:latest"
-run 0 "the same verification, machine-readable" -- \
-  verify --key "$tmp/demo.pub" --output json "oci:$tmp/image:latest"
+run 0 "the same verification, machine-readable (flags may follow the image)" -- \
+  verify "oci:$tmp/image:latest" --key "$tmp/demo.pub" --output json
 
 # Tamper with a copy: flip one bit in the middle of the image's first layer blob.
 echo

@@ -1,9 +1,8 @@
 // sigil tree: what is attached to an image (signatures, attestations, SBOMs, referrers).
-#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "libtrust/core/reference.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/attachments.h"
 
@@ -48,10 +47,9 @@ ordered_json node_json(const Node& n) {
   j["attachments"] = tagged;
   ordered_json refs = ordered_json::array();
   for (const auto& r : n.attachments.referrers) {
-    ordered_json e{{"digest", r.digest.str()},
-                   {"artifactType", r.artifact_type.value_or("")},
-                   {"annotations", r.annotations}};
-    refs.push_back(e);
+    refs.push_back({{"digest", r.digest.str()},
+                    {"artifactType", r.artifact_type.value_or("")},
+                    {"annotations", r.annotations}});
   }
   j["referrers"] = refs;
   if (!n.platforms.empty()) {
@@ -63,37 +61,37 @@ ordered_json node_json(const Node& n) {
 
 void print_node(const Node& n, const std::string& indent) {
   for (const auto& a : n.attachments.tagged) {
-    std::cout << indent << "└── " << trust::sig::to_string(a.kind) << ": " << a.tag << " ("
-              << a.manifest.digest.str() << ")\n";
+    say(indent + "└── " + std::string(trust::sig::to_string(a.kind)) + ": " + a.tag + " (" +
+        a.manifest.digest.str() + ")");
   }
   for (const auto& r : n.attachments.referrers) {
-    std::cout << indent << "└── referrer " << r.digest.str() << " "
-              << r.artifact_type.value_or(r.media_type);
+    std::string line =
+        indent + "└── referrer " + r.digest.str() + " " + r.artifact_type.value_or(r.media_type);
     auto pt = r.annotations.find("dev.sigstore.bundle.predicateType");
-    if (pt != r.annotations.end()) std::cout << " (" << pt->second << ")";
-    std::cout << "\n";
+    if (pt != r.annotations.end()) line += " (" + pt->second + ")";
+    say(line);
   }
-  if (n.attachments.empty()) std::cout << indent << "└── (nothing attached)\n";
+  if (n.attachments.empty()) say(indent + "└── (nothing attached)");
   for (const auto& p : n.platforms) {
-    std::cout << indent << "platform "
-              << (p.descriptor.platform ? p.descriptor.platform->str() : std::string("?")) << " "
-              << p.descriptor.digest.str() << "\n";
+    say(indent + "platform " +
+        (p.descriptor.platform ? p.descriptor.platform->str() : std::string("?")) + " " +
+        p.descriptor.digest.str());
     print_node(p, indent + "    ");
   }
 }
 
 int run_tree(const TreeArgs& a) {
-  auto ref = trust::Reference::parse(a.image);
+  auto ref = parse_image_reference(a.image);
   auto source = trust::registry::open_source(ref, transport_options(a.registry));
   auto image = source->resolve(ref);
   auto root = collect(*source, image, true);
   if (a.output == OutputFormat::kJson) {
     ordered_json j{{"reference", ref.str()}};
-    const auto body = node_json(root);
+    const auto body = node_json(root);  // (items() of a temporary would dangle)
     for (const auto& [k, v] : body.items()) j[k] = v;
-    std::cout << j.dump(2) << "\n";
+    print_json(j);
   } else {
-    std::cout << ref.str() << " (" << image.digest.str() << ")\n";
+    say(ref.str() + " (" + image.digest.str() + ")");
     print_node(root, "");
   }
   return kExitOk;
@@ -103,12 +101,13 @@ int run_tree(const TreeArgs& a) {
 
 void register_tree_commands(Program& prog) {
   auto args = std::make_shared<TreeArgs>();
-  auto* cmd = prog.app.add_subcommand(
-      "tree", "List what is attached to an image: signatures, attestations, SBOMs, referrers");
-  cmd->add_option("IMAGE", args->image, "Image reference")->required();
+  auto* cmd = add_command(prog, prog.app, "tree",
+                          "List what is attached to an image: signatures, attestations, SBOMs, "
+                          "referrers (nothing is verified)",
+                          [args] { return run_tree(*args); });
+  add_output_option(*cmd, args->output, "the listing on stderr");
   add_registry_options(*cmd, args->registry);
-  add_output_option(*cmd, args->output);
-  cmd->callback([&prog, args] { prog.action = [args] { return run_tree(*args); }; });
+  cmd->add_option("IMAGE", args->image, kImageHelp)->required()->type_name("");
 }
 
 }  // namespace sigil::cli

@@ -39,9 +39,12 @@ TEST_CASE("sigil sign --format bundle writes a referrer that sigil verify report
   INFO(s.err);
   REQUIRE(s.exit_code == 0);
   auto signed_ = nlohmann::json::parse(s.out);
-  REQUIRE(signed_.size() == 1);
-  CHECK(signed_[0]["format"] == "bundle");
-  const auto referrer = signed_[0]["referrer"].get<std::string>();
+  CHECK(signed_["schemaVersion"] == 1);
+  CHECK(signed_["format"] == "bundle");
+  REQUIRE(signed_["signatures"].size() == 1);
+  CHECK(signed_["signatures"][0]["appended"] == true);
+  CHECK(signed_["signatures"][0]["digest"] == signed_["digest"]);
+  const auto referrer = signed_["signatures"][0]["referrer"].get<std::string>();
 
   auto v = run_process({kSigil, "verify", "--key", kData + "/keys/test-ecdsa-p256.pub", "-a",
                         "env=ci", "--output", "json", ref},

@@ -1,4 +1,5 @@
 // sigil digest: the real binary on layouts and archives; exit codes, stdout/stderr, JSON schema.
+// Without --layers only the reference is resolved; --layers reads and checks every blob.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -26,25 +27,43 @@ RunResult digest(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("sigil digest prints the manifest digest on stdout and details on stderr",
-          "[cli][digest]") {
+TEST_CASE("sigil digest prints the manifest digest on stdout and nothing else", "[cli][digest]") {
   auto r = digest({"oci:" + kData + "/image-oci:v1"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == kV1 + "\n");
-  CHECK(r.err.find(
-            "config:    sha256:5767e6ddaa2f6cec34f9faa4d297cb44f824b7c6a55fbe7673cdd61ec0b6860d") !=
-        std::string::npos);
-  CHECK(r.err.find(
-            "diffID:  sha256:b6e44d74cae5a8cf51a8013d7b0d4ec78a25ffda427cf0893c7d9808699594d4") !=
-        std::string::npos);
-  CHECK(r.err.find("application/vnd.oci.image.layer.v1.tar+gzip") != std::string::npos);
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("sigil digest --layers prints the digest on stdout and the layer report on stderr",
+          "[cli][digest]") {
+  auto r = digest({"--layers", "oci:" + kData + "/image-oci:v1"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == kV1 + "\n");
+  CHECK_THAT(r.err, Catch::Contains("config:    sha256:5767e6ddaa2f6cec34f9faa4d297cb44f824b7c6a55f"
+                                    "be7673cdd61ec0b6860d (image ID)"));
+  CHECK_THAT(r.err, Catch::Contains("diffID:  sha256:b6e44d74cae5a8cf51a8013d7b0d4ec78a25ffda427cf0"
+                                    "893c7d9808699594d4"));
+  CHECK_THAT(r.err, Catch::Contains("application/vnd.oci.image.layer.v1.tar+gzip"));
+  CHECK_THAT(r.err, Catch::Contains("size:    292 B (292 bytes)"));
+  CHECK_THAT(r.err, Catch::Contains("uncompressed size: 10.0 KiB (10240 bytes)"));
 }
 
 TEST_CASE("sigil digest --output json follows the documented schema", "[cli][digest]") {
-  auto r = digest({"--output", "json", "oci:" + kData + "/image-oci:v1"});
+  auto plain = digest({"--output", "json", "oci:" + kData + "/image-oci:v1"});
+  REQUIRE(plain.exit_code == 0);
+  auto p = nlohmann::json::parse(plain.out);
+  CHECK(p == nlohmann::json{{"schemaVersion", 1},
+                            {"reference", "oci:" + kData + "/image-oci:v1"},
+                            {"digest", kV1},
+                            {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                            {"size", 475}});
+
+  auto r = digest({"--layers", "--output", "json", "oci:" + kData + "/image-oci:v1"});
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
+  CHECK(j["schemaVersion"] == 1);
   CHECK(j["reference"] == "oci:" + kData + "/image-oci:v1");
+  CHECK(j["digest"] == kV1);
   CHECK(j["manifest"]["digest"] == kV1);
   CHECK(j["manifest"]["mediaType"] == "application/vnd.oci.image.manifest.v1+json");
   CHECK(j["manifest"]["size"] == 475);
@@ -61,7 +80,7 @@ TEST_CASE("sigil digest --output json follows the documented schema", "[cli][dig
 }
 
 TEST_CASE("sigil digest on an index lists each platform's manifest", "[cli][digest]") {
-  auto r = digest({"-o", "json", "oci:" + kData + "/image-oci:multi"});
+  auto r = digest({"-o", "json", "--layers", "oci:" + kData + "/image-oci:multi"});
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["manifest"]["mediaType"] == "application/vnd.oci.image.index.v1+json");
@@ -70,7 +89,7 @@ TEST_CASE("sigil digest on an index lists each platform's manifest", "[cli][dige
   CHECK(j["manifests"][1]["platform"]["variant"] == "v8");
   CHECK(j["manifests"][0]["layers"][0]["diffID"].is_string());
 
-  auto text = digest({"oci:" + kData + "/image-oci:multi"});
+  auto text = digest({"oci:" + kData + "/image-oci:multi", "--layers"});
   CHECK(text.exit_code == 0);
   CHECK(text.err.find("platform manifest linux/arm64/v8:") != std::string::npos);
 }
@@ -84,7 +103,8 @@ TEST_CASE("sigil digest works on the sample layout and on docker archives", "[cl
   auto built = sigil::test::build_layout(tmp / "img");
   sigil::test::write_docker_archive(built, tmp / "legacy.tar", sigil::test::ArchiveForm::kLegacy);
   sigil::test::write_docker_archive(built, tmp / "oci.tar", sigil::test::ArchiveForm::kOci);
-  auto legacy = digest({"-o", "json", "docker-archive:" + (tmp / "legacy.tar").string()});
+  auto legacy =
+      digest({"-o", "json", "--layers", "docker-archive:" + (tmp / "legacy.tar").string()});
   REQUIRE(legacy.exit_code == 0);
   auto j = nlohmann::json::parse(legacy.out);
   CHECK(j["manifest"]["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json");
@@ -111,7 +131,11 @@ TEST_CASE("sigil digest exits 3 naming the input on bad images", "[cli][digest]"
     auto blob = layer.blob;
     blob[blob.size() / 2] ^= 1;
     trust::write_file_atomic(built.blob_path(layer.descriptor.digest), blob);
-    auto r = digest({built.reference("latest")});
+    // Resolving reads no layer; --layers reads them all and refuses.
+    auto resolved = digest({built.reference("latest")});
+    CHECK(resolved.exit_code == 0);
+    CHECK(resolved.out == built.manifest_digest.str() + "\n");
+    auto r = digest({"--layers", built.reference("latest")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find(layer.descriptor.digest.str()) != std::string::npos);
     CHECK(r.err.find("does not match its digest") != std::string::npos);
@@ -119,7 +143,7 @@ TEST_CASE("sigil digest exits 3 naming the input on bad images", "[cli][digest]"
   }
   SECTION("a missing blob") {
     fs::remove(built.blob_path(layer.descriptor.digest));
-    auto r = digest({built.reference("latest")});
+    auto r = digest({"--layers", built.reference("latest")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("blob " + layer.descriptor.digest.str() + " not found") != std::string::npos);
   }
@@ -140,7 +164,7 @@ TEST_CASE("sigil digest exits 3 naming the input on bad images", "[cli][digest]"
     fs::remove(built.blob_path(layer.descriptor.digest));
     fs::create_symlink(other.blob_path(layer.descriptor.digest),
                        built.blob_path(layer.descriptor.digest));
-    auto r = digest({built.reference("latest")});
+    auto r = digest({"--layers", built.reference("latest")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("symbolic link") != std::string::npos);
   }
@@ -148,7 +172,7 @@ TEST_CASE("sigil digest exits 3 naming the input on bad images", "[cli][digest]"
     sigil::test::write_tar(tmp / "bad.tar", {{.name = "manifest.json",
                                               .content = R"([{"Config":"../c.json","Layers":[]}])",
                                               .symlink_target = {}}});
-    auto r = digest({"docker-archive:" + (tmp / "bad.tar").string()});
+    auto r = digest({"--layers", "docker-archive:" + (tmp / "bad.tar").string()});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("docker-archive:" + (tmp / "bad.tar").string()) != std::string::npos);
     CHECK(r.err.find("'../c.json'") != std::string::npos);
@@ -171,16 +195,24 @@ TEST_CASE("sigil digest exits 3 naming the input on bad images", "[cli][digest]"
     d.size = manifest.size();
     d.annotations["org.opencontainers.image.ref.name"] = "latest";
     sigil::test::write_index_json(built.dir, {d});
-    auto r = digest({built.reference("latest")});
+    auto r = digest({"--layers", built.reference("latest")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("DOES NOT MATCH the config") != std::string::npos);
   }
 }
 
 TEST_CASE("sigil digest usage errors exit 2", "[cli][digest]") {
-  CHECK(digest({}).exit_code == 2);
-  CHECK(digest({"--output", "yaml", "oci:" + kData + "/image-oci:v1"}).exit_code == 2);
+  auto none = digest({});
+  CHECK(none.exit_code == 2);
+  CHECK(none.err == "sigil: error: IMAGE is required (see sigil digest --help)\n");
+  auto yaml = digest({"--output", "yaml", "oci:" + kData + "/image-oci:v1"});
+  CHECK(yaml.exit_code == 2);
+  CHECK(yaml.err ==
+        "sigil: error: --output: 'yaml' is not one of text, json (see sigil digest --help)\n");
+  auto threads = digest({"--threads", "2", "oci:" + kData + "/image-oci:v1"});
+  CHECK(threads.exit_code == 2);
+  CHECK(threads.err == "sigil: error: --threads requires --layers (see sigil digest --help)\n");
   auto several = digest({"oci:" + kData + "/image-oci"});
   CHECK(several.exit_code == 2);
-  CHECK(several.err.find("tags: v1, v2, multi, v3") != std::string::npos);
+  CHECK_THAT(several.err, Catch::Contains("tags: v1, v2, multi, v3"));
 }

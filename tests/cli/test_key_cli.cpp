@@ -13,6 +13,8 @@
 #include "libtrust/crypto/key_file.h"
 #include "support/process.h"
 
+#include <nlohmann/json.hpp>
+
 using sigil::test::kUnsetEnv;
 using sigil::test::read_text_file;
 using sigil::test::RunResult;
@@ -89,13 +91,20 @@ TEST_CASE("sigil key generate: type, prefix, standard KDF and JSON output", "[cl
                      "pw");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains(R"("type":"ed25519")") &&
-                        Catch::Contains(R"("private_key":")" + prefix + R"(.key")"));
+  auto generated = nlohmann::json::parse(r.out);
+  CHECK(generated == nlohmann::json{{"schemaVersion", 1},
+                                    {"privateKeyFile", prefix + ".key"},
+                                    {"publicKeyFile", prefix + ".pub"},
+                                    {"keyId", key_id_in(r.out)},
+                                    {"type", "ed25519"}});
+  CHECK(r.err.empty());
   CHECK(read_text_file(prefix + ".key").rfind("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY", 0) == 0);
   auto json = run_sigil({"key", "fingerprint", prefix + ".pub", "--output", "json"});
   CHECK(json.exit_code == 0);
-  CHECK(key_id_in(json.out) == key_id_in(r.out));
-  CHECK_THAT(json.out, Catch::Contains(R"("type":"ed25519")"));
+  CHECK(nlohmann::json::parse(json.out) == nlohmann::json{{"schemaVersion", 1},
+                                                          {"key", prefix + ".pub"},
+                                                          {"keyId", key_id_in(r.out)},
+                                                          {"type", "ed25519"}});
 }
 
 TEST_CASE("sigil key generate: bad --type, --kdf or a verify-only type is a usage error (2)",
@@ -132,7 +141,8 @@ TEST_CASE("sigil key generate refuses to overwrite without --force (3), original
   CHECK(mode_of(prefix + ".key") == 0600);
 }
 
-TEST_CASE("sigil key public: the reference key, --output, wrong password (3)", "[cli][key]") {
+TEST_CASE("sigil key public: the reference key, --output-file, JSON, wrong password (3)",
+          "[cli][key]") {
   auto r = run_sigil({"key", "public", "--key", kRefKey}, ref_password());
   INFO(r.err);
   CHECK(r.exit_code == 0);
@@ -146,13 +156,32 @@ TEST_CASE("sigil key public: the reference key, --output, wrong password (3)", "
   TempDir dir;
   write_text_file(dir / "pw.txt", ref_password() + "\n");
   auto out = (dir / "out.pub").string();
-  auto to_file = run_sigil({"key", "public", "--key", kRefKey, "--output", out, "--password-file",
-                            (dir / "pw.txt").string()});
+  auto to_file = run_sigil({"key", "public", "--key", kRefKey, "--output-file", out,
+                            "--password-file", (dir / "pw.txt").string()});
   CHECK(to_file.exit_code == 0);
+  CHECK(to_file.out.empty());
+  CHECK(to_file.err == "Public key written to " + out + "\n");
   CHECK(read_text_file(out) == read_text_file(kRefPub));
-  auto again = run_sigil({"key", "public", "--key", kRefPub, "--output", out});
+  auto again = run_sigil({"key", "public", "--key", kRefPub, "--output-file", out});
   CHECK(again.exit_code == 3);
-  CHECK(run_sigil({"key", "public", "--key", kRefPub, "--output", out, "--force"}).exit_code == 0);
+  CHECK(run_sigil({"key", "public", "--key", kRefPub, "--output-file", out, "--force"}).exit_code ==
+        0);
+
+  // --output is the format everywhere: a file name there is a usage error that says so.
+  auto old_form = run_sigil({"key", "public", "--key", kRefPub, "--output", out});
+  CHECK(old_form.exit_code == 2);
+  CHECK(old_form.err == "sigil: error: --output: '" + out +
+                            "' is not one of text, json (--output is the format; write the key "
+                            "to a file with --output-file) (see sigil key public --help)\n");
+
+  auto json = run_sigil({"key", "public", "--key", kRefPub, "-o", "json"});
+  CHECK(json.exit_code == 0);
+  auto j = nlohmann::json::parse(json.out);
+  CHECK(j["schemaVersion"] == 1);
+  CHECK(j["publicKey"] == read_text_file(kRefPub));
+  CHECK(j["keyId"] == key_id_in(run_sigil({"key", "fingerprint", kRefPub}).out));
+  CHECK(j["type"] == "ecdsa-p256");
+  CHECK(j["file"].is_null());
 }
 
 TEST_CASE("no password source and no terminal is a usage error (2)", "[cli][key]") {
