@@ -129,16 +129,8 @@ void register_import(CLI::App& group, Action& action) {
   add_pair_options(*cmd, *o);
   cmd->callback([o, &action] {
     action = [o] {
-      auto bytes = trust::read_file(o->input, trust::limits::kMaxKeyFileBytes);
-      std::optional<trust::PrivateKey> key;
-      try {
-        key = trust::import_private_key_pem(trust::as_string_view(bytes), o->input);
-      } catch (...) {
-        trust::secure_wipe(bytes.data(), bytes.size());
-        throw;
-      }
-      trust::secure_wipe(bytes.data(), bytes.size());
-      return write_pair(*key, *o);
+      auto pem = trust::read_key_reference(o->input);
+      return write_pair(trust::import_private_key_pem(pem.as_string_view(), o->input), *o);
     };
   });
 }
@@ -159,8 +151,7 @@ void register_public(CLI::App& group, Action& action) {
   cmd->add_flag("--force", o->force, "Overwrite an existing --output file");
   cmd->callback([o, &action] {
     action = [o] {
-      auto pub =
-          trust::load_public_key_of_any_key_file(o->key, password_source(o->password_file, false));
+      auto pub = trust::load_public_key_of_any(o->key, password_source(o->password_file, false));
       auto pem = pub.to_pem();
       if (o->output.empty()) {
         std::cout << pem << std::flush;
@@ -188,8 +179,7 @@ void register_fingerprint(CLI::App& group, Action& action) {
   add_output_option(*cmd, o->output);
   cmd->callback([o, &action] {
     action = [o] {
-      auto pub =
-          trust::load_public_key_of_any_key_file(o->file, password_source(o->password_file, false));
+      auto pub = trust::load_public_key_of_any(o->file, password_source(o->password_file, false));
       auto id = pub.key_id().str();
       if (o->output == OutputFormat::kJson) {
         nlohmann::ordered_json j;

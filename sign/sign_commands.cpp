@@ -45,11 +45,11 @@ int run_sign(const SignArgs& a) {
   auto store = trust::registry::open_store(ref, transport_options(a.registry));
   auto image = store->resolve(ref);
 
-  trust::PasswordOptions pw;
-  if (!a.password_file.empty()) pw.password_file = a.password_file;
-  auto password = trust::read_password(pw);
-  auto key = trust::load_private_key_file(a.key, password);
-  password.clear();
+  auto key = trust::load_private_key(a.key, [&a] {
+    trust::PasswordOptions pw;
+    if (!a.password_file.empty()) pw.password_file = a.password_file;
+    return trust::read_password(pw);
+  });
 
   if (a.format == "bundle") {
     nlohmann::json out = nlohmann::json::array();

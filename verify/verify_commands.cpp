@@ -58,7 +58,7 @@ nlohmann::json verdict_json(const trust::verify::SignatureVerdict& v) {
 int run_verify(const VerifyArgs& a) {
   auto ref = trust::Reference::parse(a.image);
   trust::verify::TrustedKeys keys;
-  for (const auto& k : a.keys) keys.add(trust::load_public_key_file(k));
+  for (const auto& k : a.keys) keys.add(trust::load_public_key(k));
   trust::verify::Verifier verifier(std::move(keys));
   trust::verify::Policy policy{.required_annotations = parse_annotations(a.annotations)};
   policy.validate();
