@@ -19,9 +19,11 @@
 #include "libtrust/crypto/password.h"
 #include "support/errors.h"
 #include "support/process.h"
+#include "support/scoped_env.h"
 
 using namespace trust;
 using sigil::test::read_text_file;
+using sigil::test::ScopedEnv;
 using sigil::test::TempDir;
 using sigil::test::thrown_by;
 
@@ -39,32 +41,6 @@ SecretBytes ref_password() {
 std::string ref_key_id() {
   return load_public_key(kRefPub).key_id().str();
 }
-
-// Sets (or unsets) an environment variable for one scope, restoring it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) saved_ = old;
-    if (value) {
-      ::setenv(name, value->c_str(), 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (saved_) {
-      ::setenv(name_, saved_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> saved_;
-};
 
 // Points fd 0 at a fresh pipe holding `data` (then closed: end of input) for one scope. Each one
 // is a new stream, so the stdin claim of an earlier scope does not carry over.
