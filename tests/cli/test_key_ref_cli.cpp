@@ -106,7 +106,7 @@ TEST_CASE("sigil sign --key env://KEY, then sigil verify and sigil-verify --key 
   }
 }
 
-TEST_CASE("sigil verify --key - reads the key from standard input; a FIFO works as a file",
+TEST_CASE("sigil verify --key - reads the key from standard input, and a FIFO works as a file",
           "[cli][key_ref]") {
   TempDir tmp;
   auto ref = copy_sample(tmp);

@@ -150,7 +150,7 @@ TEST_CASE("credential files: the order containers-auth.json(5) documents, named 
   CHECK(registry::detail::login_file(only_docker) == env.tmp / "ci.json");
 }
 
-TEST_CASE("credential lookup: the first file that has the registry wins; later files wait",
+TEST_CASE("credential lookup: the first file that has the registry wins, later files wait",
           "[registry][credentials]") {
   CredentialEnv env;
   write_auths(env.runtime_auth(), "reg.example:5000", "from-runtime");
@@ -201,7 +201,7 @@ TEST_CASE("credential lookup: --authfile and REGISTRY_AUTH_FILE are read alone a
   CHECK(user_for(from_var, "reg.example") == "<none>");
 }
 
-TEST_CASE("credential files: credHelpers in auth.json; namespace keys are not registry keys",
+TEST_CASE("credential files: credHelpers in auth.json, and namespace keys are not registry keys",
           "[registry][credentials]") {
   CredentialEnv env;
   auto helper = env.tmp / "docker-credential-sigilns";
@@ -285,7 +285,7 @@ TEST_CASE("login checks the credentials with the registry, then writes the docke
   CHECK(last_basic_user(reg) == "alice");
 }
 
-TEST_CASE("login through a token server; to --authfile and REGISTRY_AUTH_FILE; new files 0600",
+TEST_CASE("login through a token server, to --authfile and to REGISTRY_AUTH_FILE, new files 0600",
           "[registry][credentials]") {
   CredentialEnv env;
   FakeRegistry reg;
