@@ -152,6 +152,18 @@ else
 fi
 readelf -d "$work/node/usr/bin/sigil-verify" | grep -q 'NEEDED.*libtrust' && fail "the packaged sigil-verify needs libtrust.so"
 
+# --- libtrust exports its API and nothing else (libtrust.map) ---------------------------------------
+dpkg-deb -x "${DEB[libtrust0]}" "$work/lib"
+so=$(find "$work/lib" -name 'libtrust.so.0.*' -type f | head -1)
+nm -DC --defined-only "$so" | awk '{ $1 = ""; $2 = ""; sub(/^  /, ""); print }' >"$work/exports"
+grep -q '^trust::verify::' "$work/exports" || fail "libtrust.so exports no trust::verify:: symbol"
+if grep -vE '^(trust::|typeinfo for trust::|typeinfo name for trust::|vtable for trust::)' \
+     "$work/exports" >"$work/exports.other"; then
+  fail "libtrust.so exports symbols outside namespace trust: $(head -3 "$work/exports.other")"
+else
+  pass "libtrust.so exports only trust:: ($(wc -l <"$work/exports") symbols)"
+fi
+
 # --- install into a temporary root, with dpkg ------------------------------------------------------
 root=$work/root
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$work/fakebin"

@@ -263,6 +263,14 @@ TEST_CASE("login checks the credentials with the registry, then writes the docke
   CHECK(t.message.find("authentication failed (401)") != std::string::npos);
   CHECK(t.message.find("Wr0ng-pass") == std::string::npos);
   CHECK(read_text_file(env.docker_config()) == before);  // nothing written
+  // The check uses the credentials given, alone: right ones in another file do not help.
+  write_auths(env.runtime_auth(), reg.host(), "alice", "Right-pass-1");
+  CHECK(code_of([&] {
+          login(reg.host(), "alice", SecretBytes::from_string("Wr0ng-pass"),
+                default_files(reg, env.tmp));
+        }) == ErrorCode::kRegistry);
+  CHECK(read_text_file(env.docker_config()) == before);
+  fs::remove(env.runtime_auth());
 
   auto written = login(reg.host(), "alice", SecretBytes::from_string("Right-pass-1"),
                        default_files(reg, env.tmp));
