@@ -324,4 +324,19 @@ TEST_CASE("operator inputs: a regular file is checked by size, a pipe while it i
     FifoWriter writer(dir / "empty.fifo", "");
     CHECK(read_operator_input((dir / "empty.fifo").string(), 100, "the test input").empty());
   }
+  // What is opened and then refused is closed again.
+  auto open_fds = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator{});
+  };
+  const auto before = open_fds();
+  for (int i = 0; i < 20; ++i) {
+    CHECK(thrown_by([&] {
+            read_operator_input(dir.path().string(), 100, "the test input");
+          }).code == ErrorCode::kIo);
+    CHECK(thrown_by([&] {
+            read_operator_input((dir / "over").string(), 100, "the test input");
+          }).code == ErrorCode::kLimit);
+  }
+  CHECK(open_fds() == before);
 }

@@ -71,12 +71,12 @@ OperatorInput::OperatorInput(std::string_view path, std::string_view purpose) {
   } else {
     name_ = std::string(path);
     // Blocking on purpose: a FIFO is opened when its writer comes, as a shell redirection is.
-    fd_ = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd_ < 0) {
+    owned_.fd = ::open(name_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (owned_.fd < 0) {
       if (errno == ENOENT) throw NotFoundError(name_ + ": no such file");
       throw IoError(name_ + ": cannot open: " + errno_text());
     }
-    owned_ = true;
+    fd_ = owned_.fd;
     if (::fstat(fd_, &st) != 0) throw IoError(name_ + ": cannot stat: " + errno_text());
     // /dev/stdin, /dev/fd/0 and /proc/self/fd/0 reopen the pipe or terminal of fd 0: the same
     // stream. (A regular file reopened has an offset of its own and can be read twice.)
@@ -86,8 +86,7 @@ OperatorInput::OperatorInput(std::string_view path, std::string_view purpose) {
       claim_stdin(st, purpose);
     }
   }
-  if (S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) ||
-      !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
+  if (!(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
         S_ISSOCK(st.st_mode))) {
     throw IoError(name_ + ": " + kind_of(st.st_mode) + " (expected a file, a pipe or -)");
   }
@@ -95,8 +94,8 @@ OperatorInput::OperatorInput(std::string_view path, std::string_view purpose) {
   size_ = regular_ ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
-OperatorInput::~OperatorInput() {
-  if (owned_ && fd_ >= 0) ::close(fd_);
+OperatorInput::Owned::~Owned() {
+  if (fd >= 0) ::close(fd);
 }
 
 SecretBytes OperatorInput::read_all(std::uint64_t max_bytes) {

@@ -18,7 +18,6 @@ class OperatorInput {
   // Opens `path` ("-": standard input, which it claims for `purpose`; see read_operator_input)
   // and checks its type. Throws NotFoundError, IoError or UsageError naming it.
   OperatorInput(std::string_view path, std::string_view purpose);
-  ~OperatorInput();
   OperatorInput(const OperatorInput&) = delete;
   OperatorInput& operator=(const OperatorInput&) = delete;
 
@@ -30,8 +29,13 @@ class OperatorInput {
   SecretBytes read_all(std::uint64_t max_bytes);
 
  private:
+  // A descriptor this object opened (standard input is read, never closed); a member, so that it
+  // is closed when the constructor throws after opening it.
+  struct Owned {
+    int fd = -1;
+    ~Owned();
+  } owned_;
   int fd_ = -1;
-  bool owned_ = false;  // standard input is read, never closed
   bool regular_ = false;
   std::uint64_t size_ = 0;  // st_size of a regular file
   std::string name_;
