@@ -182,8 +182,8 @@ std::filesystem::path login(const std::string& registry, const std::string& user
     check.docker_config.reset();
     try {
       Client(std::move(check)).ping(registry);
-    } catch (const Error& e) {
-      throw Error(e.code(), "login " + registry + ": " + e.what());
+    } catch (const RegistryError& e) {
+      throw RegistryError("login " + registry + ": " + e.what());
     }
   }
   const auto path = detail::login_file(options);
