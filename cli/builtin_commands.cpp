@@ -21,14 +21,15 @@ std::string version_text(const std::string& program) {
   const Version v;
   return program + " " + v.version + "\n" + "  commit:   " + v.commit + "\n" +
          "  built:    " + v.date + "\n" + "  compiler: " + v.library.compiler + "\n" +
-         "  OpenSSL:  " + v.library.openssl + "\n" + "  libcurl:  " + v.library.libcurl + "\n";
+         "  OpenSSL:  " + v.library.openssl + "\n" + "  libcurl:  " + v.library.libcurl +
+         " (built against)\n";
 }
 
 void register_version(Program& prog) {
   auto output = std::make_shared<OutputFormat>(OutputFormat::kText);
   auto* cmd = add_command(prog, prog.app, "version",
                           "Print the version, git commit, build date, compiler, and the OpenSSL "
-                          "and libcurl versions in use",
+                          "(in use) and libcurl (built against) versions",
                           [output, &app = prog.app] {
                             if (*output == OutputFormat::kJson) {
                               const Version v;

@@ -130,18 +130,12 @@ void register_import(Program& prog, CLI::App& group) {
   auto* cmd = add_command(
       prog, group, "import",
       "Import an unencrypted PKCS#8, SEC1 or PKCS#1 PEM private key as a cosign key pair", [o] {
-        auto bytes = trust::read_file(o->input, trust::limits::kMaxKeyFileBytes);
-        std::optional<trust::PrivateKey> key;
-        try {
-          key = trust::import_private_key_pem(trust::as_string_view(bytes), o->input);
-        } catch (...) {
-          trust::secure_wipe(bytes.data(), bytes.size());
-          throw;
-        }
-        trust::secure_wipe(bytes.data(), bytes.size());
-        return write_pair(*key, *o);
+        auto pem = trust::read_key_reference(o->input);  // wiped when it goes
+        return write_pair(trust::import_private_key_pem(pem.as_string_view(), o->input), *o);
       });
-  cmd->add_option("FILE", o->input, "Unencrypted private key PEM")->required()->type_name("");
+  cmd->add_option("FILE", o->input, "Unencrypted private key PEM: a file, env://VAR or -")
+      ->required()
+      ->type_name("");
   add_pair_options(*cmd, *o);
 }
 

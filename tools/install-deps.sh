@@ -6,13 +6,15 @@
 set -euo pipefail
 
 packages=(
-  # toolchain
-  g++ cmake make pkg-config clang-format
+  # toolchain (binutils: readelf for the sonames libtrust opens, nm/strip for packaging)
+  g++ cmake make pkg-config clang-format binutils
   # libraries libtrust links
   libssl-dev libsodium-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev zlib1g-dev
   libzstd-dev libarchive-dev
   # tests: Catch2, a real registry (distribution 2.8), htpasswd, openssl for CA/cert fixtures
   catch2 docker-registry apache2-utils openssl libcpp-httplib-dev curl
+  # packaging (cpack -G DEB and its test): dpkg-shlibdeps, file
+  dpkg-dev file
   # benchmarks: side-by-side timing, peak RSS (/usr/bin/time -f %M), layout generator
   hyperfine time python3 skopeo
 )

@@ -15,8 +15,7 @@ BuildInfo build_info() {
   info.compiler = "unknown";
 #endif
   info.openssl = OpenSSL_version(OPENSSL_VERSION);
-  const auto* curl = curl_version_info(CURLVERSION_NOW);
-  info.libcurl = curl != nullptr && curl->version != nullptr ? curl->version : "unknown";
+  info.libcurl = LIBCURL_VERSION;
   return info;
 }
 

@@ -74,9 +74,7 @@ TEST_CASE("sigil version and --version print the version, commit, build date and
     CHECK(v.out.rfind(program + " " + project_version() + "\n", 0) == 0);
     CHECK_THAT(v.out, Catch::Contains(
                           "\n  OpenSSL:  " + std::string(OpenSSL_version(OPENSSL_VERSION)) + "\n"));
-    CHECK_THAT(v.out,
-               Catch::Contains("\n  libcurl:  " +
-                               std::string(curl_version_info(CURLVERSION_NOW)->version) + "\n"));
+    CHECK_THAT(v.out, Catch::Contains("\n  libcurl:  " LIBCURL_VERSION " (built against)\n"));
     CHECK_THAT(v.out, Catch::Contains("\n  compiler: ") && Catch::Contains("\n  built:    20"));
     auto git =
         run_process({"/usr/bin/git", "-C", SIGIL_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
@@ -94,7 +92,7 @@ TEST_CASE("sigil version and --version print the version, commit, build date and
     CHECK(j["program"] == program);
     CHECK(j["version"] == project_version());
     CHECK(j["openssl"] == OpenSSL_version(OPENSSL_VERSION));
-    CHECK(j["libcurl"] == curl_version_info(CURLVERSION_NOW)->version);
+    CHECK(j["libcurl"] == LIBCURL_VERSION);
     for (const auto* key : {"gitCommit", "buildDate", "compiler"}) {
       CHECK(j[key].is_string());
       CHECK_FALSE(j[key].get<std::string>().empty());

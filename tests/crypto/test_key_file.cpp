@@ -100,9 +100,9 @@ Bytes decrypt_independently(const std::string& pem, std::string_view password) {
 }  // namespace
 
 TEST_CASE("the reference cosign key decrypts and matches its public key", "[crypto][key_file]") {
-  auto key = load_private_key_file(kRefKey, ref_password());
+  auto key = load_private_key(kRefKey, ref_password);
   CHECK(key.type() == KeyType::kEcdsaP256);
-  auto pub = load_public_key_file(kRefPub);
+  auto pub = load_public_key(kRefPub);
   CHECK(key.public_key().spki_der() == pub.spki_der());
   auto msg = as_bytes("signed by the reference key");
   CHECK(pub.verify(msg, key.sign(msg)));
@@ -111,9 +111,9 @@ TEST_CASE("the reference cosign key decrypts and matches its public key", "[cryp
 }
 
 TEST_CASE("a wrong password is BadPasswordError naming the file", "[crypto][key_file]") {
-  auto wrong = SecretBytes::from_string("not-the-passphrase");
+  auto wrong = [] { return SecretBytes::from_string("not-the-passphrase"); };
   try {
-    load_private_key_file(kRefKey, wrong);
+    load_private_key(kRefKey, wrong);
     FAIL("decrypted with a wrong password");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::kBadPassword);
@@ -327,12 +327,12 @@ TEST_CASE("import reads PKCS#8, SEC1 and PKCS#1 PEM and refuses unsupported keys
 
 TEST_CASE("key file loading: missing, oversized and wrong-kind files", "[crypto][key_file]") {
   sigil::test::TempDir dir;
-  CHECK(code_of([&] { load_public_key_file(dir / "nope.pub"); }) == ErrorCode::kNotFound);
+  CHECK(code_of([&] { load_public_key((dir / "nope.pub").string()); }) == ErrorCode::kNotFound);
   sigil::test::write_text_file(dir / "big.pub", std::string(limits::kMaxKeyFileBytes + 1, 'A'));
-  CHECK(code_of([&] { load_public_key_file(dir / "big.pub"); }) == ErrorCode::kLimit);
-  CHECK_THAT(message_of([&] { load_public_key_file(kRefKey); }), Catch::StartsWith(kRefKey + ": "));
-  CHECK(code_of([&] { load_public_key_file(kRefKey); }) == ErrorCode::kInput);
-  CHECK(code_of([&] { load_private_key_file(kRefPub, ref_password()); }) == ErrorCode::kInput);
+  CHECK(code_of([&] { load_public_key((dir / "big.pub").string()); }) == ErrorCode::kLimit);
+  CHECK_THAT(message_of([&] { load_public_key(kRefKey); }), Catch::StartsWith(kRefKey + ": "));
+  CHECK(code_of([&] { load_public_key(kRefKey); }) == ErrorCode::kInput);
+  CHECK(code_of([&] { load_private_key(kRefPub, ref_password); }) == ErrorCode::kInput);
 }
 
 TEST_CASE("the public key of any key file: the password is asked only when needed",
@@ -342,19 +342,20 @@ TEST_CASE("the public key of any key file: the password is asked only when neede
     ++asked;
     return ref_password();
   };
-  auto expected = load_public_key_file(kRefPub).key_id();
-  CHECK(load_public_key_of_any_key_file(kRefPub, password).key_id() == expected);
+  auto expected = load_public_key(kRefPub).key_id();
+  CHECK(load_public_key_of_any(kRefPub, password).key_id() == expected);
   CHECK(asked == 0);
-  CHECK(load_public_key_of_any_key_file(kRefKey, password).key_id() == expected);
+  CHECK(load_public_key_of_any(kRefKey, password).key_id() == expected);
   CHECK(asked == 1);
   sigil::test::TempDir dir;
   auto k = sigil::test::openssl_ec_key("P-384");
   sigil::test::write_text_file(dir / "plain.pem", sigil::test::pem_traditional(k.get()));
-  CHECK(load_public_key_of_any_key_file(dir / "plain.pem", password).type() == KeyType::kEcdsaP384);
+  CHECK(load_public_key_of_any((dir / "plain.pem").string(), password).type() ==
+        KeyType::kEcdsaP384);
   CHECK(asked == 1);
   sigil::test::write_text_file(dir / "cert.pem",
                                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-  CHECK(code_of([&] { load_public_key_of_any_key_file(dir / "cert.pem", password); }) ==
+  CHECK(code_of([&] { load_public_key_of_any((dir / "cert.pem").string(), password); }) ==
         ErrorCode::kInput);
 }
 
@@ -374,7 +375,7 @@ TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[cr
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(::stat(files.public_key.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0644);
-  CHECK(load_public_key_file(files.public_key).key_id() == key.public_key().key_id());
+  CHECK(load_public_key(files.public_key.string()).key_id() == key.public_key().key_id());
   auto before = read_text_file(files.private_key);
   CHECK(code_of([&] {
           write_key_pair(test_key(KeyType::kEcdsaP256), dir / "k", password, KdfProfile::kCosign,
@@ -392,7 +393,7 @@ TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[cr
                  Overwrite::kYes);
   CHECK(read_text_file(files.private_key).rfind("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY", 0) ==
         0);
-  CHECK(load_public_key_file(files.public_key).key_id() ==
+  CHECK(load_public_key(files.public_key.string()).key_id() ==
         test_key(KeyType::kEcdsaP256).public_key().key_id());
 }
 

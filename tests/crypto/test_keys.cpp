@@ -19,10 +19,10 @@ namespace {
 const std::string kData = SIGIL_TEST_DATA;
 
 PublicKey ref_pub() {
-  return load_public_key_file(kData + "/keys/test-ecdsa-p256.pub");
+  return load_public_key(kData + "/keys/test-ecdsa-p256.pub");
 }
 PublicKey other_pub() {
-  return load_public_key_file(kData + "/keys/other-ecdsa-p256.pub");
+  return load_public_key(kData + "/keys/other-ecdsa-p256.pub");
 }
 
 Bytes file_bytes(const std::string& path) {

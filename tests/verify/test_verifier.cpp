@@ -26,7 +26,7 @@ sig::CosignSignature reference_signature() {
 }
 
 Verifier verifier_for(const std::string& pub) {
-  return Verifier(TrustedKeys({load_public_key_file(kData + "/keys/" + pub)}));
+  return Verifier(TrustedKeys({load_public_key(kData + "/keys/" + pub)}));
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ TEST_CASE("a containers/image signature verifies with its key", "[verify]") {
   CHECK(r.signatures[0].verified);
   REQUIRE(r.signatures[0].key_id.has_value());
   CHECK(*r.signatures[0].key_id ==
-        load_public_key_file(kData + "/keys/test-ecdsa-p256.pub").key_id().str());
+        load_public_key(kData + "/keys/test-ecdsa-p256.pub").key_id().str());
   REQUIRE(r.signatures[0].payload.has_value());
   CHECK(r.signatures[0].payload->docker_reference == "127.0.0.1:5056/lab/hello:v1");
 }
@@ -52,8 +52,8 @@ TEST_CASE("a signature does not verify with another key", "[verify]") {
 
 TEST_CASE("any one of several trusted keys may verify", "[verify]") {
   TrustedKeys keys;
-  keys.add(load_public_key_file(kData + "/keys/other-ecdsa-p256.pub"));
-  keys.add(load_public_key_file(kData + "/keys/test-ecdsa-p256.pub"));
+  keys.add(load_public_key(kData + "/keys/other-ecdsa-p256.pub"));
+  keys.add(load_public_key(kData + "/keys/test-ecdsa-p256.pub"));
   auto r = Verifier(std::move(keys)).verify(kImage, {reference_signature()}, {});
   CHECK(r.verified());
 }

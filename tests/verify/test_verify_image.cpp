@@ -38,7 +38,7 @@ fs::path layout_with_cimage_signature(const fs::path& dir, const std::string& ta
 }
 
 verify::Verifier verifier_for(const std::string& pub) {
-  return verify::Verifier(verify::TrustedKeys({load_public_key_file(kData + "/keys/" + pub)}));
+  return verify::Verifier(verify::TrustedKeys({load_public_key(kData + "/keys/" + pub)}));
 }
 
 }  // namespace

@@ -10,7 +10,9 @@ namespace trust {
 struct BuildInfo {
   std::string compiler;  // the compiler that built libtrust ("GCC 12.2.0", "clang 16.0.6")
   std::string openssl;   // the OpenSSL library loaded at run time ("OpenSSL 3.0.19 27 Jan 2026")
-  std::string libcurl;   // the libcurl loaded at run time ("7.88.1")
+  // The libcurl libtrust was built against ("7.88.1"). libcurl is opened only when a registry is
+  // contacted (lazy/lazy_library.h), so reporting a version must not open it.
+  std::string libcurl;
 };
 
 TRUST_API BuildInfo build_info();

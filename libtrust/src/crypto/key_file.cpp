@@ -7,16 +7,21 @@
 #include <sodium.h>
 
 #include <array>
+#include <cctype>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 
 #include "core/json_util.h"
 #include "core/openssl_util.h"
+#include "core/operator_input.h"
 #include "crypto/key_internal.h"
 #include "crypto/pem.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/text.h"
 
 namespace trust {
 namespace {
@@ -80,18 +85,25 @@ SecretBytes derive_key(const SecretBytes& password, ByteView salt, std::int64_t 
   return key;
 }
 
-// Wipes a buffer read from a key file when it goes out of scope.
-struct WipeOnExit {
-  Bytes& bytes;
-  ~WipeOnExit() { secure_wipe(bytes.data(), bytes.size()); }
-};
-
-std::string truncated(std::string_view s) {
-  return std::string(s.substr(0, 64));
-}
-
 bool is_encrypted_type(std::string_view type) {
   return type == kPemCosignPrivateKey || type == kPemSigstorePrivateKey;
+}
+
+bool is_unencrypted_private_type(std::string_view type) {
+  return type == "PRIVATE KEY" || type == "EC PRIVATE KEY" || type == "RSA PRIVATE KEY";
+}
+
+// InputError unless `block` is one of the two encrypted key types.
+void refuse_unless_encrypted(const detail::PemBlock& block, std::string_view what) {
+  if (is_encrypted_type(block.type)) return;
+  const std::string where(what);
+  if (is_unencrypted_private_type(block.type)) {
+    throw InputError(where + ": an unencrypted private key (PEM '" + block.type +
+                     "'); turn it into a key file with `sigil key import`");
+  }
+  throw InputError(where + ": unknown PEM type '" + excerpt(block.type, 64) + "' (expected '" +
+                   std::string(kPemCosignPrivateKey) + "' or '" +
+                   std::string(kPemSigstorePrivateKey) + "')");
 }
 
 // The parsed, validated key file body. Everything is checked before any scrypt work.
@@ -113,7 +125,7 @@ EncryptedKey parse_encrypted_body(const detail::PemBlock& block, std::string_vie
   const std::string kdf_what = body_what + ": kdf";
   auto kdf_name = detail::require_string(kdf, "name", kdf_what);
   if (kdf_name != kKdfScrypt) {
-    throw UnsupportedError(kdf_what + ": unsupported KDF '" + truncated(kdf_name) +
+    throw UnsupportedError(kdf_what + ": unsupported KDF '" + excerpt(kdf_name, 64) +
                            "' (expected scrypt)");
   }
   const auto& params = detail::require_object(kdf, "params", kdf_what);
@@ -146,7 +158,7 @@ EncryptedKey parse_encrypted_body(const detail::PemBlock& block, std::string_vie
   const std::string cipher_what = body_what + ": cipher";
   auto cipher_name = detail::require_string(cipher, "name", cipher_what);
   if (cipher_name != kCipherSecretbox) {
-    throw UnsupportedError(cipher_what + ": unsupported cipher '" + truncated(cipher_name) +
+    throw UnsupportedError(cipher_what + ": unsupported cipher '" + excerpt(cipher_name, 64) +
                            "' (expected nacl/secretbox)");
   }
   out.nonce =
@@ -192,7 +204,7 @@ KdfProfile parse_kdf_profile(std::string_view name) {
   for (const auto& p : kProfiles) {
     if (p.name == name) return p.profile;
   }
-  throw UsageError("unknown KDF profile '" + truncated(name) +
+  throw UsageError("unknown KDF profile '" + excerpt(name, 64) +
                    "' (expected one of: cosign, standard)");
 }
 
@@ -228,16 +240,7 @@ PrivateKey decrypt_private_key_pem(std::string_view pem, const SecretBytes& pass
                                    std::string_view what) {
   const std::string where(what);
   auto block = detail::parse_pem(pem, what);
-  if (!is_encrypted_type(block.type)) {
-    if (block.type == "PRIVATE KEY" || block.type == "EC PRIVATE KEY" ||
-        block.type == "RSA PRIVATE KEY") {
-      throw InputError(where + ": an unencrypted private key (PEM '" + block.type +
-                       "'); turn it into a key file with `sigil key import`");
-    }
-    throw InputError(where + ": unknown PEM type '" + truncated(block.type) + "' (expected '" +
-                     std::string(kPemCosignPrivateKey) + "' or '" +
-                     std::string(kPemSigstorePrivateKey) + "')");
-  }
+  refuse_unless_encrypted(block, what);
   auto enc = parse_encrypted_body(block, what);
   ensure_sodium();
   auto derived = derive_key(password, enc.salt, enc.scrypt_n, what);
@@ -284,54 +287,138 @@ PrivateKey import_private_key_pem(std::string_view pem, std::string_view what) {
   if (block.type == kPemPublicKey) {
     throw InputError(where + ": a public key, not a private key");
   }
-  throw InputError(where + ": unknown PEM type '" + truncated(block.type) +
+  throw InputError(where + ": unknown PEM type '" + excerpt(block.type, 64) +
                    "' (expected 'PRIVATE KEY', 'EC PRIVATE KEY' or 'RSA PRIVATE KEY')");
 }
 
-PublicKey load_public_key_file(const std::filesystem::path& path) {
-  auto bytes = read_file(path, limits::kMaxKeyFileBytes);
-  return PublicKey::from_pem(as_string_view(bytes), path.string());
+namespace {
+
+constexpr std::string_view kEnvScheme = "env://";
+constexpr std::string_view kStdinRef = "-";
+constexpr std::string_view kKeyPurpose = "the key";
+
+struct UnsupportedScheme {
+  std::string_view prefix;
+  std::string_view what;
+};
+
+// Key references cosign knows that sigil does not serve yet: refused by name, never looked up as
+// files. (A PKCS#11 URI may carry a PIN, so no reference is quoted beyond its scheme.)
+constexpr std::array<UnsupportedScheme, 9> kUnsupportedSchemes{{
+    {"pkcs11:", "PKCS#11 keys"},
+    {"awskms://", "AWS KMS keys"},
+    {"gcpkms://", "Google Cloud KMS keys"},
+    {"azurekms://", "Azure Key Vault keys"},
+    {"hashivault://", "HashiCorp Vault keys"},
+    {"k8s://", "Kubernetes secrets"},
+    {"gitlab://", "GitLab variables"},
+    {"https://", "keys by URL"},
+    {"http://", "keys by URL"},
+}};
+
+constexpr std::string_view kKeyRefForms = "a key file, env://VAR or - (standard input)";
+
+bool is_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
 }
 
-PrivateKey load_private_key_file(const std::filesystem::path& path, const SecretBytes& password) {
-  auto bytes = read_file(path, limits::kMaxKeyFileBytes);
-  WipeOnExit wipe{bytes};
-  return decrypt_private_key_pem(as_string_view(bytes), password, path.string());
+// "scheme://…" with an RFC 3986 scheme.
+std::optional<std::string_view> url_scheme(std::string_view ref) {
+  auto sep = ref.find("://");
+  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
+  auto scheme = ref.substr(0, sep);
+  if (!std::isalpha(static_cast<unsigned char>(scheme.front()))) return std::nullopt;
+  for (char c : scheme) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return std::nullopt;
+    }
+  }
+  return ref.substr(0, sep + 3);
 }
 
-PublicKey load_public_key_of_any_key_file(const std::filesystem::path& path,
-                                          const std::function<SecretBytes()>& get_password) {
-  const std::string what = path.string();
-  auto bytes = read_file(path, limits::kMaxKeyFileBytes);
-  WipeOnExit wipe{bytes};
-  auto text = as_string_view(bytes);
-  auto block = detail::parse_pem(text, what);
-  if (block.type == kPemPublicKey) return PublicKey::from_pem(text, what);
-  if (is_encrypted_type(block.type)) {
-    auto password = get_password();
-    return decrypt_private_key_pem(text, password, what).public_key();
+// The bytes a key reference names, and the name messages use for it.
+struct KeyInput {
+  SecretBytes pem;
+  std::string what;
+};
+
+KeyInput read_key(std::string_view ref) {
+  if (ref.empty())
+    throw UsageError("empty key reference (expected " + std::string(kKeyRefForms) + ")");
+  if (ref == kStdinRef) {
+    return {read_operator_input(ref, limits::kMaxKeyFileBytes, kKeyPurpose),
+            std::string(detail::kStandardInputName)};
   }
-  if (block.type == "PRIVATE KEY" || block.type == "EC PRIVATE KEY" ||
-      block.type == "RSA PRIVATE KEY") {
-    return import_private_key_pem(text, what).public_key();
+  if (ref.rfind(kEnvScheme, 0) == 0) {
+    const auto name = std::string(ref.substr(kEnvScheme.size()));
+    const std::string what = std::string(kEnvScheme) + excerpt(name, 64);
+    if (!is_env_name(name)) {
+      throw UsageError(what + ": not an environment variable name (letters, digits, _)");
+    }
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) throw NotFoundError(what + ": the variable " + name + " is not set");
+    const std::string_view text(value);
+    if (text.empty()) {
+      throw InputError(what + ": the variable " + name + " is empty (expected a PEM key)");
+    }
+    limits::check(text.size(), limits::kMaxKeyFileBytes, what, "bytes");
+    // The environment itself is the caller's; this copy is wiped like a key file's bytes.
+    return {SecretBytes::from_string(text), what};
   }
-  throw InputError(what + ": unknown PEM type '" + truncated(block.type) +
-                   "' (expected a public key, a cosign key file or a private key)");
+  for (const auto& s : kUnsupportedSchemes) {
+    if (ref.rfind(s.prefix, 0) == 0) {
+      throw UnsupportedError(std::string(s.prefix) + "…: " + std::string(s.what) +
+                             " are not supported yet (use " + std::string(kKeyRefForms) + ")");
+    }
+  }
+  if (auto scheme = url_scheme(ref)) {
+    throw UsageError(excerpt(ref, 64) + ": unknown key reference scheme '" + excerpt(*scheme, 32) +
+                     "' (expected " + std::string(kKeyRefForms) +
+                     "; for a file of that name, write ./" + excerpt(ref, 64) + ")");
+  }
+  return {read_operator_input(ref, limits::kMaxKeyFileBytes, kKeyPurpose), std::string(ref)};
+}
+
+}  // namespace
+
+SecretBytes read_key_reference(std::string_view key_ref) {
+  return read_key(key_ref).pem;
 }
 
 PublicKey load_public_key(std::string_view key_ref) {
-  return load_public_key_file(std::filesystem::path(key_ref));
+  auto in = read_key(key_ref);
+  return PublicKey::from_pem(in.pem.as_string_view(), in.what);
 }
 
 PrivateKey load_private_key(std::string_view key_ref,
                             const std::function<SecretBytes()>& get_password) {
+  auto in = read_key(key_ref);
+  auto text = in.pem.as_string_view();
+  // Refuse what is not an encrypted key before a password is asked for.
+  refuse_unless_encrypted(detail::parse_pem(text, in.what), in.what);
   auto password = get_password();
-  return load_private_key_file(std::filesystem::path(key_ref), password);
+  return decrypt_private_key_pem(text, password, in.what);
 }
 
 PublicKey load_public_key_of_any(std::string_view key_ref,
                                  const std::function<SecretBytes()>& get_password) {
-  return load_public_key_of_any_key_file(std::filesystem::path(key_ref), get_password);
+  auto in = read_key(key_ref);
+  auto text = in.pem.as_string_view();
+  auto block = detail::parse_pem(text, in.what);
+  if (block.type == kPemPublicKey) return PublicKey::from_pem(text, in.what);
+  if (is_encrypted_type(block.type)) {
+    auto password = get_password();
+    return decrypt_private_key_pem(text, password, in.what).public_key();
+  }
+  if (is_unencrypted_private_type(block.type)) {
+    return import_private_key_pem(text, in.what).public_key();
+  }
+  throw InputError(in.what + ": unknown PEM type '" + excerpt(block.type, 64) +
+                   "' (expected a public key, a cosign key file or a private key)");
 }
 
 }  // namespace trust

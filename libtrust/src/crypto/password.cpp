@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/operator_input.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 
@@ -18,6 +19,7 @@ namespace {
 constexpr const char* kPasswordEnvVars[] = {"SIGIL_PASSWORD", "COSIGN_PASSWORD"};
 constexpr const char* kTtyPath = "/dev/tty";
 constexpr std::string_view kConfirmPrompt = "Enter password for private key again: ";
+constexpr std::string_view kPasswordPurpose = "the password";
 
 struct Fd {
   int fd = -1;
@@ -52,14 +54,11 @@ SecretBytes read_line(int fd, const std::string& what) {
   return out;
 }
 
+// A password file is the operator's input: a file, a pipe or FIFO, or "-" (standard input, which
+// then cannot also carry the key). Only its first line is read.
 SecretBytes from_file(const std::filesystem::path& path) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) {
-    if (errno == ENOENT) throw NotFoundError(path.string() + ": no such file (--password-file)");
-    throw IoError(path.string() + ": cannot open password file: " + std::strerror(errno));
-  }
-  return read_line(f.fd, path.string());
+  detail::OperatorInput input(path.native(), kPasswordPurpose);
+  return read_line(input.fd(), input.name());
 }
 
 // Turns echo off on a terminal and restores the previous settings on scope exit.

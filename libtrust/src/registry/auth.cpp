@@ -18,6 +18,7 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/text.h"
 
 extern char** environ;
 
@@ -247,13 +248,23 @@ std::string helper_server_url(std::string_view registry) {
   return std::string(registry);
 }
 
-std::optional<Credentials> run_credential_helper(const std::string& helper,
-                                                 const std::string& server_url) {
+namespace {
+
+// What a docker-credential-* process said: its exit status (-1: killed by a signal) and stdout.
+struct HelperRun {
+  int status = -1;
+  SecretBytes output;
+};
+
+// Runs `docker-credential-<helper> <verb>` (PATH lookup, no shell), writes `input` to its stdin
+// and reads its stdout (at most limits::kMaxCredentialHelperOutput, within kHelperTimeout).
+// Throws RegistryError naming `what` (never the input or output) when it cannot run or answer.
+HelperRun run_helper(const std::string& helper, const std::string& verb, ByteView input,
+                     const std::string& what) {
   const std::string program = "docker-credential-" + helper;
-  const std::string what = "credential helper " + program + " (for " + server_url + ")";
   for (char c : helper) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      throw UsageError("docker config: credential helper name '" + helper.substr(0, 60) +
+      throw UsageError("docker config: credential helper name '" + excerpt(helper, 60) +
                        "' has characters outside [A-Za-z0-9._-]");
     }
   }
@@ -268,7 +279,7 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
   posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
   posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::string arg0 = program, arg1 = "get";
+  std::string arg0 = program, arg1 = verb;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
   pid_t pid = -1;
   int rc = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
@@ -280,9 +291,8 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
   in_r.close();
   out_w.close();
 
-  // The helper reads the server URL, then answers; the input is tiny, so write it first.
-  std::string input = server_url + "\n";
-  const char* p = input.data();
+  // The input is small (a URL, or one JSON object): write it all, then read the answer.
+  const std::uint8_t* p = input.data();
   std::size_t left = input.size();
   ::signal(SIGPIPE, SIG_IGN);
   while (left > 0) {
@@ -296,7 +306,7 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
   }
   in_w.close();
 
-  SecretBytes output;
+  HelperRun run;
   bool over = false, timed_out = false;
   const auto deadline = std::chrono::steady_clock::now() + kHelperTimeout;
   std::uint8_t buf[4096];
@@ -323,11 +333,11 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
       break;
     }
     if (n == 0) break;
-    if (output.size() + static_cast<std::size_t>(n) > limits::kMaxCredentialHelperOutput) {
+    if (run.output.size() + static_cast<std::size_t>(n) > limits::kMaxCredentialHelperOutput) {
       over = true;
       break;
     }
-    for (ssize_t i = 0; i < n; ++i) output.push_back(buf[i]);
+    for (ssize_t i = 0; i < n; ++i) run.output.push_back(buf[i]);
   }
   secure_wipe(buf, sizeof buf);
   out_r.close();
@@ -343,17 +353,37 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
     throw LimitError(what + ": output over the limit of " +
                      std::to_string(limits::kMaxCredentialHelperOutput) + " bytes");
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    // The protocol's "not found" answer is a failure exit with this text on stdout.
-    if (output.as_string_view().find("credentials not found") != std::string_view::npos) {
-      return std::nullopt;
-    }
-    throw RegistryError(what + ": it failed (exit status " +
-                        std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string helper_what(const std::string& helper, const std::string& server_url) {
+  return "credential helper docker-credential-" + helper + " (for " + server_url + ")";
+}
+
+// The protocol's "not found" answer: a failure exit with this text on stdout.
+bool says_not_found(const HelperRun& run) {
+  return run.output.as_string_view().find("credentials not found") != std::string_view::npos;
+}
+
+[[noreturn]] void throw_helper_failed(const std::string& what, const HelperRun& run) {
+  throw RegistryError(what + ": it failed (exit status " + std::to_string(run.status) + ")");
+}
+
+}  // namespace
+
+std::optional<Credentials> run_credential_helper(const std::string& helper,
+                                                 const std::string& server_url) {
+  const auto what = helper_what(helper, server_url);
+  const std::string input = server_url + "\n";
+  auto run = run_helper(helper, "get", as_bytes(input), what);
+  if (run.status != 0) {
+    if (says_not_found(run)) return std::nullopt;
+    throw_helper_failed(what, run);
   }
   Json j;
   try {
-    j = trust::detail::parse_json(output.as_string_view(), what,
+    j = trust::detail::parse_json(run.output.as_string_view(), what,
                                   limits::kMaxCredentialHelperOutput);
   } catch (const Error&) {
     throw InputError(what + ": its answer is not JSON {\"Username\",\"Secret\"}");
@@ -381,57 +411,184 @@ std::optional<Credentials> run_credential_helper(const std::string& helper,
   return creds;
 }
 
-CredentialStore::CredentialStore(std::optional<std::filesystem::path> config)
-    : explicit_path_(std::move(config)) {}
+void store_with_credential_helper(const std::string& helper, const std::string& server_url,
+                                  const std::string& username, const SecretBytes& secret) {
+  const auto what = helper_what(helper, server_url);
+  // {"ServerURL":…,"Username":…,"Secret":…}, built in wiped memory: nlohmann would keep a copy.
+  Json head;
+  head["ServerURL"] = server_url;
+  head["Username"] = username;
+  auto prefix = trust::detail::dump_compact(head);
+  prefix.pop_back();  // the closing brace: the secret follows
+  Json secret_json = std::string(secret.as_string_view());
+  auto quoted = secret_json.dump();
+  trust::detail::wipe_strings(secret_json);
+  SecretBytes input;
+  for (char c : prefix + ",\"Secret\":") input.push_back(static_cast<std::uint8_t>(c));
+  for (char c : quoted) input.push_back(static_cast<std::uint8_t>(c));
+  input.push_back('}');
+  secure_wipe(quoted.data(), quoted.size());
+  auto run = run_helper(helper, "store", input.view(), what);
+  if (run.status != 0) throw_helper_failed(what, run);
+}
 
-void CredentialStore::load() {
-  if (loaded_) return;
-  loaded_ = true;
-  if (explicit_path_) {
-    path_ = *explicit_path_;
-  } else if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && *dir != 0) {
-    path_ = std::filesystem::path(dir) / "config.json";
-  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0) {
-    path_ = std::filesystem::path(home) / ".docker" / "config.json";
-  } else {
-    return;
+bool erase_with_credential_helper(const std::string& helper, const std::string& server_url) {
+  const auto what = helper_what(helper, server_url);
+  const std::string input = server_url + "\n";
+  auto run = run_helper(helper, "erase", as_bytes(input), what);
+  if (run.status == 0) return true;
+  if (says_not_found(run)) return false;
+  throw_helper_failed(what, run);
+}
+
+namespace {
+
+constexpr std::string_view kContainersAuthFile = "containers/auth.json";
+constexpr const char* kRegistryAuthFileEnv = "REGISTRY_AUTH_FILE";
+
+std::optional<std::filesystem::path> env_path(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == 0) return std::nullopt;
+  return std::filesystem::path(v);
+}
+
+// The auth file the caller names, if any: --authfile, else REGISTRY_AUTH_FILE.
+std::optional<CredentialFile> named_auth_file(const TransportOptions& options) {
+  if (options.auth_file) return CredentialFile{*options.auth_file, true, "--authfile "};
+  if (auto p = env_path(kRegistryAuthFileEnv)) {
+    return CredentialFile{*p, true, std::string(kRegistryAuthFileEnv) + "="};
   }
-  std::error_code ec;
-  if (!std::filesystem::exists(path_, ec)) return;  // anonymous
-  const std::string what = path_.string();
-  auto bytes = read_file(path_, limits::kMaxDockerConfigBytes);
+  return std::nullopt;
+}
+
+// $DOCKER_CONFIG/config.json, else ~/.docker/config.json; nullopt without HOME.
+std::optional<std::filesystem::path> default_docker_config() {
+  if (auto dir = env_path("DOCKER_CONFIG")) return *dir / "config.json";
+  if (auto home = env_path("HOME")) return *home / ".docker" / "config.json";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<CredentialFile> credential_files(const TransportOptions& options) {
+  std::vector<CredentialFile> out;
+  auto named = named_auth_file(options);
+  if (named) out.push_back(*named);
+  if (options.docker_config) out.push_back({*options.docker_config, false, ""});
+  if (!out.empty()) return out;  // the caller named its files: those alone, as podman does
+  if (auto runtime = env_path("XDG_RUNTIME_DIR")) {
+    out.push_back({*runtime / kContainersAuthFile, false, ""});
+  } else {
+    out.push_back({"/run/containers/" + std::to_string(::getuid()) + "/auth.json", false, ""});
+  }
+  if (auto config = env_path("XDG_CONFIG_HOME")) {
+    out.push_back({*config / kContainersAuthFile, false, ""});
+  } else if (auto home = env_path("HOME")) {
+    out.push_back({*home / ".config" / kContainersAuthFile, false, ""});
+  }
+  if (auto docker = default_docker_config()) out.push_back({*docker, false, ""});
+  return out;
+}
+
+std::filesystem::path login_file(const TransportOptions& options) {
+  if (auto named = named_auth_file(options)) return named->path;
+  if (options.docker_config) return *options.docker_config;
+  if (auto docker = default_docker_config()) return *docker;
+  throw UsageError(
+      "registry credentials: no file to keep them in (HOME is not set; set DOCKER_CONFIG or "
+      "pass --authfile)");
+}
+
+CredentialEntries parse_credential_file(std::string_view text, const std::string& what) {
   Json j;
   try {
-    j = trust::detail::parse_json(as_string_view(bytes), what, limits::kMaxDockerConfigBytes);
-  } catch (const Error& e) {
-    secure_wipe(bytes.data(), bytes.size());
-    throw InputError(what + ": docker config is not valid JSON");
+    j = trust::detail::parse_json(text, what, limits::kMaxDockerConfigBytes);
+  } catch (const LimitError&) {
+    throw;
+  } catch (const Error&) {
+    throw InputError(what + ": credential file is not valid JSON");
   }
-  secure_wipe(bytes.data(), bytes.size());
-  if (!j.is_object()) throw InputError(what + ": docker config is not a JSON object");
+  struct Wipe {
+    Json& j;
+    ~Wipe() { trust::detail::wipe_strings(j); }  // every password and auth field nlohmann holds
+  } wipe{j};
+  if (!j.is_object()) throw InputError(what + ": credential file is not a JSON object");
+  CredentialEntries out;
+  // "host[:port]" or a docker-style URL "https://host/v1/"; a bare key with a path is a
+  // namespace ("quay.io/org/repo"), which containers/image matches per repository: not here.
+  auto registry_key = [](const std::string& key) -> std::optional<std::string> {
+    if (key.find("://") == std::string::npos && key.find('/') != std::string::npos) {
+      return std::nullopt;
+    }
+    return normalize_registry_key(key);
+  };
   if (auto it = j.find("auths"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) throw InputError(what + ": 'auths' is not an object");
     for (auto e = it->begin(); e != it->end(); ++e) {
+      auto key = registry_key(e.key());
       Credentials c;
-      parse_auths_entry(e.value(), e.key(), what, c);
-      if (!c.empty()) auths_[normalize_registry_key(e.key())] = std::move(c);
+      parse_auths_entry(e.value(), excerpt(e.key(), 100), what, c);
+      if (key && !c.empty()) out.auths[*key] = std::move(c);
     }
   }
   if (auto it = j.find("credHelpers"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) throw InputError(what + ": 'credHelpers' is not an object");
     for (auto e = it->begin(); e != it->end(); ++e) {
       if (!e.value().is_string()) {
-        throw InputError(what + ": credHelpers entry '" + e.key() + "' is not a string");
+        throw InputError(what + ": credHelpers entry '" + excerpt(e.key(), 100) +
+                         "' is not a string");
       }
-      helpers_[normalize_registry_key(e.key())] = e.value().get<std::string>();
+      if (auto key = registry_key(e.key())) out.helpers[*key] = e.value().get<std::string>();
     }
   }
   if (auto it = j.find("credsStore"); it != j.end() && !it->is_null()) {
     if (!it->is_string()) throw InputError(what + ": 'credsStore' is not a string");
-    store_ = it->get<std::string>();
+    out.store = it->get<std::string>();
   }
-  // Wipe every string nlohmann holds (passwords and auth fields).
-  trust::detail::wipe_strings(j);
+  return out;
+}
+
+CredentialStore::CredentialStore(const TransportOptions& options) {
+  for (auto& f : credential_files(options)) {
+    if (f.must_exist) {
+      std::error_code ec;
+      if (!std::filesystem::exists(f.path, ec)) {
+        throw UsageError(f.named_by + f.path.string() + ": no such file");
+      }
+    }
+    files_.push_back(File{std::move(f.path), false, {}});
+  }
+}
+
+void CredentialStore::load(File& file) {
+  if (file.loaded) return;
+  file.loaded = true;
+  std::error_code ec;
+  if (!std::filesystem::exists(file.path, ec)) return;  // nothing there: the next file
+  const std::string what = file.path.string();
+  // The operator's file: a pipe works too (--authfile <(…)).
+  auto bytes = read_operator_input(what, limits::kMaxDockerConfigBytes, "the registry credentials");
+  file.entries = parse_credential_file(bytes.as_string_view(), what);
+}
+
+std::optional<Credentials> CredentialStore::lookup_in(File& file, const std::string& key,
+                                                      const std::string& registry) {
+  load(file);
+  const auto& e = file.entries;
+  std::string helper = e.store;
+  if (auto h = e.helpers.find(key); h != e.helpers.end()) helper = h->second;
+  if (!helper.empty()) {
+    if (auto found = run_credential_helper(helper, helper_server_url(registry))) return found;
+  }
+  if (auto a = e.auths.find(key); a != e.auths.end()) {
+    Credentials c;
+    c.username = a->second.username;
+    c.password = SecretBytes(a->second.password.data(), a->second.password.size());
+    c.identity_token =
+        SecretBytes(a->second.identity_token.data(), a->second.identity_token.size());
+    return c;
+  }
+  return std::nullopt;
 }
 
 const Credentials* CredentialStore::lookup(const std::string& registry) {
@@ -440,24 +597,10 @@ const Credentials* CredentialStore::lookup(const std::string& registry) {
   if (auto it = cache_.find(key); it != cache_.end()) {
     return it->second ? &*it->second : nullptr;
   }
-  load();
   std::optional<Credentials> found;
-  std::string helper;
-  if (auto h = helpers_.find(key); h != helpers_.end()) {
-    helper = h->second;
-  } else {
-    helper = store_;
-  }
-  if (!helper.empty()) found = run_credential_helper(helper, helper_server_url(registry));
-  if (!found) {
-    if (auto a = auths_.find(key); a != auths_.end()) {
-      Credentials c;
-      c.username = a->second.username;
-      c.password = SecretBytes(a->second.password.data(), a->second.password.size());
-      c.identity_token =
-          SecretBytes(a->second.identity_token.data(), a->second.identity_token.size());
-      found = std::move(c);
-    }
+  for (auto& file : files_) {
+    found = lookup_in(file, key, registry);
+    if (found) break;
   }
   auto [it, _] = cache_.emplace(key, std::move(found));
   return it->second ? &*it->second : nullptr;

@@ -241,7 +241,7 @@ Repository Repository::of(const Reference& ref) {
 
 struct Client::Impl {
   explicit Impl(TransportOptions options)
-      : transport(std::move(options)), credentials(transport.options().docker_config) {}
+      : transport(std::move(options)), credentials(transport.options()) {}
 
   detail::Transport transport;
   detail::CredentialStore credentials;

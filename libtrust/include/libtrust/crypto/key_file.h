@@ -50,25 +50,26 @@ TRUST_API bool is_encrypted_private_key_pem(std::string_view pem);
 // "RSA PRIVATE KEY" (PKCS#1). Keys of unsupported types or sizes are UnsupportedError.
 TRUST_API PrivateKey import_private_key_pem(std::string_view pem, std::string_view what);
 
-// Keys by reference, what every command that takes --key uses: a file path; env://VAR (the
-// variable holds the PEM, as cosign reads it); "-" (standard input); a pipe or FIFO. pkcs11: and
-// KMS URIs are refused as not supported yet. `get_password` is asked only for an encrypted key.
+// Keys by reference, what every command that takes a key uses:
+//  - a file path: a regular file, or a pipe or FIFO (`<(…)`, /dev/fd/N, mkfifo);
+//  - env://VAR: the variable holds the PEM, as cosign reads it (unset is NotFoundError, empty is
+//    InputError, a name outside [A-Za-z_][A-Za-z0-9_]* is UsageError);
+//  - "-": standard input (read once per process; see read_operator_input in core/file.h);
+//  - pkcs11: and the KMS schemes cosign knows (awskms://, gcpkms://, azurekms://, hashivault://,
+//    k8s://, gitlab://, http(s)://) are UnsupportedError "not supported yet", never looked up as
+//    files; another SCHEME:// is UsageError.
+// What is read lives in wiped memory, as a key file's bytes do; at most limits::kMaxKeyFileBytes.
+// `get_password` is asked only for an encrypted key, after it was read and its PEM type checked.
 TRUST_API PublicKey load_public_key(std::string_view key_ref);
 TRUST_API PrivateKey load_private_key(std::string_view key_ref,
                                       const std::function<SecretBytes()>& get_password);
+// The public key of any key: PEM "PUBLIC KEY", an encrypted cosign private key (asks
+// `get_password` only then) or an unencrypted private key PEM as import_private_key_pem reads.
+// Other PEM types are InputError naming the reference.
 TRUST_API PublicKey load_public_key_of_any(std::string_view key_ref,
                                            const std::function<SecretBytes()>& get_password);
-
-// File helpers (capped reads, PEM parsing, errors naming the path).
-TRUST_API PublicKey load_public_key_file(const std::filesystem::path& path);
-TRUST_API PrivateKey load_private_key_file(const std::filesystem::path& path,
-                                           const SecretBytes& password);
-
-// The public key of any key file: PEM "PUBLIC KEY", an encrypted cosign private key (asks
-// `get_password` only then) or an unencrypted private key PEM as import_private_key_pem reads.
-// Other PEM types are InputError naming the path.
-TRUST_API PublicKey load_public_key_of_any_key_file(
-    const std::filesystem::path& path, const std::function<SecretBytes()>& get_password);
+// The PEM text a key reference names, resolved as above (`sigil key import` reads its input so).
+TRUST_API SecretBytes read_key_reference(std::string_view key_ref);
 
 // A key pair on disk: PREFIX.key (encrypted, 0600) and PREFIX.pub (PEM public key, 0644).
 struct KeyPairFiles {

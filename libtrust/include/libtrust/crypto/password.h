@@ -12,8 +12,10 @@
 namespace trust {
 
 struct PasswordOptions {
-  std::optional<std::filesystem::path> password_file;  // first line is the password
-  bool confirm = false;                                 // prompt twice (key generation)
+  // Its first line is the password: a file, a pipe or FIFO, or "-" for standard input (which
+  // then cannot carry the key as well: UsageError, whichever of the two is read second).
+  std::optional<std::filesystem::path> password_file;
+  bool confirm = false;  // prompt twice (key generation)
   std::string_view prompt = "Enter password for private key: ";
 };
 
