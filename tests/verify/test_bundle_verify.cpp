@@ -262,16 +262,16 @@ TEST_CASE("malformed, oversized and mistyped bundle referrers are reported, neve
           "[bundle][verify]") {
   Fixture f;
   write_raw_referrer(*f.store, f.a, "{not json");
-  // Only the descriptor claims 17 MiB: nothing is read (the blob does not even exist).
-  write_raw_referrer(*f.store, f.a, "x", sig::kMaxBundleBytes + 1);
+  // Only the descriptor claims 6 MiB + 1: nothing is read (the blob does not even exist).
+  write_raw_referrer(*f.store, f.a, "x", limits::kMaxSignatureBundleBytes + 1);
   write_raw_referrer(*f.store, f.a, "{}", {}, "application/octet-stream");
   auto found = sig::read_bundle_referrers(*f.store, f.a.digest);
   REQUIRE(found.size() == 3);
   CHECK_THAT(*found[0].problem,
              Catch::StartsWith("bundle is malformed: ") && Catch::Contains("malformed JSON"));
-  CHECK(*found[1].problem == "bundle layer size " + std::to_string(sig::kMaxBundleBytes + 1) +
-                                 " is over the limit of " + std::to_string(sig::kMaxBundleBytes) +
-                                 " bytes");
+  CHECK(*found[1].problem ==
+        "signature bundle: " + std::to_string(limits::kMaxSignatureBundleBytes + 1) +
+            " bytes is over the limit of " + std::to_string(limits::kMaxSignatureBundleBytes));
   CHECK_THAT(*found[2].problem, Catch::StartsWith("bundle layer media type is "));
   auto v = f.verify("a");
   CHECK(v.result.signatures.size() == 3);

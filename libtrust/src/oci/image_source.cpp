@@ -48,11 +48,8 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
     if (!artifact_type.empty() && d.artifact_type.value_or("") != artifact_type) continue;
     out.push_back(std::move(d));
   }
-  if (out.size() > limits::kMaxSignaturesPerImage) {
-    throw LimitError(describe() + ": " + std::to_string(out.size()) + " referrers of " +
-                     subject.str() + " is over the limit of " +
-                     std::to_string(limits::kMaxSignaturesPerImage));
-  }
+  limits::check(out.size(), limits::kMaxSignaturesPerImage,
+                describe() + ": referrers index " + referrers_fallback_tag(subject), "referrers");
   return out;
 }
 
@@ -166,11 +163,8 @@ void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subj
           index->media_type = std::string(media_type::kOciIndex);
         }
         if (lists(*index, entry.digest)) return MergeStep::kDone;
-        if (index->manifests.size() >= limits::kMaxSignaturesPerImage) {
-          throw LimitError(describe() + ": referrers index " + tag + " already lists " +
-                           std::to_string(index->manifests.size()) + " manifests (limit " +
-                           std::to_string(limits::kMaxSignaturesPerImage) + ")");
-        }
+        limits::check(index->manifests.size() + 1, limits::kMaxSignaturesPerImage,
+                      describe() + ": referrers index " + tag + " with this one", "referrers");
         index->manifests.push_back(entry);
         auto json = index->to_json();
         set_tag(tag, put_manifest(as_bytes(json), media_type::kOciIndex));

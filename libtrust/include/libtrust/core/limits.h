@@ -55,4 +55,16 @@ inline constexpr int kMaxBlobResumes = 8;
 inline constexpr std::size_t kAttachmentFetchThreads = 8;
 inline constexpr std::uint64_t kMaxAttachmentBytesInFlight = 32ull << 20;
 
+// Signatures (sig/, verify/): what a signature can be at most, so that anything larger is refused
+// from its descriptor before a byte of it is read, and what `sigil verify` holds stays bounded
+// (signatures are fetched through ImageSource::fetch_blobs and judged one at a time).
+// A cosign simple-signing payload, and the in-toto statement of a bundle signature: both are
+// parsed as JSON with the manifest cap, so a larger one can never be valid.
+inline constexpr std::uint64_t kMaxSignaturePayloadBytes = kMaxManifestBytes;
+// A signature bundle: a statement of at most kMaxSignaturePayloadBytes, base64-encoded in a DSSE
+// envelope (4/3 of it, 5.33 MiB), with the signature, key hint and tlog entries around it.
+inline constexpr std::uint64_t kMaxSignatureBundleBytes = 6ull << 20;
+// Signatures in one DSSE envelope (a bundle's envelope holds exactly one).
+inline constexpr std::size_t kMaxDsseSignatures = 100;
+
 }  // namespace trust::limits
