@@ -25,9 +25,10 @@ TEST_CASE("payload serialises exactly as cosign writes it", "[sig][payload]") {
   SimpleSigningPayload p;
   p.docker_reference = "registry.example/app";
   p.manifest_digest = Digest::parse(kDigest);
-  CHECK(p.serialize() ==
-        R"({"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":")" +
-            kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
+  CHECK(
+      p.serialize() ==
+      R"({"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
   p.optional = {{"b", "2"}, {"a", "1"}};
   CHECK(p.serialize().ends_with(R"("optional":{"a":"1","b":"2"}})"));
 }
@@ -48,17 +49,27 @@ TEST_CASE("payload written by containers/image parses, numeric optional kept apa
 }
 
 TEST_CASE("payload parsing is strict about structure", "[sig][payload]") {
-  const std::string good_critical = R"("critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                                    kDigest + R"("},"type":"cosign container image signature"})";
-  CHECK_NOTHROW(SimpleSigningPayload::parse(as_bytes("{" + good_critical + "}"), "p"));
+  const std::string good_critical =
+      R"("critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+      kDigest + R"("},"type":"cosign container image signature"})";
+  auto good = SimpleSigningPayload::parse(as_bytes("{" + good_critical + "}"), "p");
+  CHECK(good.docker_reference == "r");
+  CHECK(good.manifest_digest.str() == kDigest);
+  CHECK(good.optional.empty());
   CHECK(parse_code("{" + good_critical + R"(,"extra":1})") == ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                   kDigest + R"("},"type":"something else"}})") == ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"sha256:abc"},"type":"cosign container image signature"}})") ==
-        ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                   kDigest + R"(","x":1},"type":"cosign container image signature"}})") ==
-        ErrorCode::kInput);
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"("},"type":"something else"}})") == ErrorCode::kInput);
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"sha256:abc"},"type":"cosign container image signature"}})") ==
+      ErrorCode::kInput);
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"(","x":1},"type":"cosign container image signature"}})") ==
+      ErrorCode::kInput);
   CHECK(parse_code("{" + good_critical + R"(,"optional":[1]})") == ErrorCode::kInput);
   CHECK(parse_code("{" + good_critical) == ErrorCode::kInput);
   CHECK(parse_code("[]") == ErrorCode::kInput);
