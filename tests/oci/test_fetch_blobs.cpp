@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
@@ -103,15 +104,59 @@ TEST_CASE("fetch_blobs hands every blob over once, with its index and its bytes"
   TestSource src;
   std::vector<oci::Descriptor> descs;
   for (int i = 0; i < 20; ++i) descs.push_back(src.add("blob " + std::to_string(i)));
-  std::mutex mu;
   std::map<std::size_t, std::string> got;
+  std::set<std::thread::id> threads;
   src.fetch_blobs(descs, 1024, [&](std::size_t i, Bytes b) {
-    std::lock_guard lock(mu);
+    threads.insert(std::this_thread::get_id());  // no lock: the calls come on this thread
     CHECK(got.emplace(i, std::string(b.begin(), b.end())).second);
   });
   REQUIRE(got.size() == 20);
   for (std::size_t i = 0; i < 20; ++i) CHECK(got[i] == "blob " + std::to_string(i));
   CHECK(src.reads == 20);
+  CHECK(threads == std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST_CASE("fetch_manifests hands every manifest over on the calling thread", "[oci][fetch_blobs]") {
+  TestSource src;
+  std::vector<oci::Descriptor> descs;
+  for (int i = 0; i < 12; ++i) descs.push_back(src.add("{\"n\":" + std::to_string(i) + "}"));
+  std::map<std::size_t, std::string> got;
+  std::set<std::thread::id> threads;
+  src.fetch_manifests(descs, [&](std::size_t i, Bytes b) {
+    threads.insert(std::this_thread::get_id());
+    got.emplace(i, std::string(b.begin(), b.end()));
+  });
+  REQUIRE(got.size() == 12);
+  CHECK(got[11] == "{\"n\":11}");
+  CHECK(threads == std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST_CASE("fetch_blobs stops when on_blob throws, and rethrows its error", "[oci][fetch_blobs]") {
+  TestSource src;
+  std::vector<oci::Descriptor> descs;
+  for (int i = 0; i < 30; ++i) descs.push_back(src.add("blob " + std::to_string(i)));
+  SECTION("one at a time") {
+    src.parallel = false;
+    auto t = thrown_by([&] {
+      src.fetch_blobs(descs, 1024, [&](std::size_t i, Bytes) {
+        if (i == 1) throw InputError("judged blob 1 bad");
+      });
+    });
+    CHECK(t.code == ErrorCode::kInput);
+    CHECK(t.message == "judged blob 1 bad");
+    CHECK(src.reads == 2);
+  }
+  SECTION("several at a time") {
+    int calls = 0;
+    auto t = thrown_by([&] {
+      src.fetch_blobs(descs, 1024, [&](std::size_t, Bytes) {
+        ++calls;
+        throw InputError("judged bad");
+      });
+    });
+    CHECK(t.message == "judged bad");
+    CHECK(calls == 1);  // what was fetched meanwhile is dropped, never handed over
+  }
 }
 
 TEST_CASE("fetch_blobs refuses a descriptor over max_bytes before reading anything",

@@ -1,7 +1,6 @@
 #include "libtrust/sig/cosign_layout.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "core/json_util.h"
 #include "libtrust/core/encoding.h"
@@ -52,7 +51,6 @@ std::optional<oci::Descriptor> visit_cosign_signatures(
   // Layers that cannot be a signature are judged now; the others' payloads are fetched below.
   std::vector<CosignSignature> pending;
   std::vector<oci::Descriptor> payloads;
-  std::mutex mu;  // one on_signature call at a time
   for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
     auto& layer = manifest.layers[i];
     CosignSignature s{.index = i, .layer = {}, .payload = {}, .signature = {}, .problem = {}};
@@ -88,7 +86,6 @@ std::optional<oci::Descriptor> visit_cosign_signatures(
                      [&](std::size_t k, Bytes payload) {
                        auto s = std::move(pending[k]);
                        s.payload = std::move(payload);
-                       std::lock_guard lock(mu);
                        on_signature(std::move(s));
                      });
   return desc;

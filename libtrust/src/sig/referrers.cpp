@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <mutex>
 
-#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
@@ -127,39 +125,38 @@ void judge_referrer_manifest(BundleReferrer& r, ByteView bytes, const Digest& im
 std::size_t visit_bundle_referrers(oci::ImageSource& source, const Digest& image,
                                    const std::function<void(BundleReferrer)>& on_referrer) {
   auto listed = source.referrers(image, media_type::kSigstoreBundleV03);
-  std::mutex mu;  // one parse (and one on_referrer call) at a time: a parse holds a few times
-                  // the bytes it reads
-  // The referrer manifests, several at a time where the source allows it; each judged for shape.
-  std::vector<BundleReferrer> pending;
+  // The referrer manifests, several fetched at a time where the source allows it (each by
+  // digest and checked against it: a registry serving other bytes is an error), judged for shape
+  // as they arrive. Then the bundles of those that passed, each parsed as it arrives.
+  std::vector<BundleReferrer> pending;  // by position in `manifests`, then in `bundles`
+  std::vector<oci::Descriptor> manifests;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    BundleReferrer r;
+    r.index = i;
+    r.manifest = std::move(listed[i]);
+    if (r.manifest.media_type != media_type::kOciManifest) {
+      r.problem = "referrer media type is '" + excerpt(r.manifest.media_type, 100) + "', not " +
+                  std::string(media_type::kOciManifest);
+      on_referrer(std::move(r));
+      continue;
+    }
+    manifests.push_back(r.manifest);
+    pending.push_back(std::move(r));
+  }
+  std::vector<BundleReferrer> with_bundle;
   std::vector<oci::Descriptor> bundles;
-  detail::for_each_index(
-      listed.size(), source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
-      [&](std::size_t i) {
-        BundleReferrer r;
-        r.index = i;
-        r.manifest = listed[i];
-        const std::string what = source.describe() + ": " + r.origin();
-        Bytes bytes;
-        if (r.manifest.media_type != media_type::kOciManifest) {
-          r.problem = "referrer media type is '" + excerpt(r.manifest.media_type, 100) + "', not " +
-                      std::string(media_type::kOciManifest);
-        } else {
-          // Fetched by digest and checked against it; a registry serving other bytes is an error.
-          bytes = source.fetch_manifest(r.manifest);
-        }
-        std::lock_guard lock(mu);
-        if (!r.problem) judge_referrer_manifest(r, bytes, image, what);
-        if (r.problem) {
-          on_referrer(std::move(r));
-        } else {
-          bundles.push_back(*r.layer);
-          pending.push_back(std::move(r));
-        }
-      });
-  // The bundles, each parsed as it arrives and handed over.
-  source.fetch_blobs(bundles, limits::kMaxSignatureBundleBytes, [&](std::size_t k, Bytes blob) {
-    std::lock_guard lock(mu);
+  source.fetch_manifests(manifests, [&](std::size_t k, Bytes bytes) {
     auto r = std::move(pending[k]);
+    judge_referrer_manifest(r, bytes, image, source.describe() + ": " + r.origin());
+    if (r.problem) {
+      on_referrer(std::move(r));
+      return;
+    }
+    bundles.push_back(*r.layer);
+    with_bundle.push_back(std::move(r));
+  });
+  source.fetch_blobs(bundles, limits::kMaxSignatureBundleBytes, [&](std::size_t k, Bytes blob) {
+    auto r = std::move(with_bundle[k]);
     try {
       r.bundle = Bundle::parse(
           blob, source.describe() + ": " + r.origin() + " bundle " + r.layer->digest.str());

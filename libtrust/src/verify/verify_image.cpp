@@ -32,7 +32,7 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
   ImageVerification out{.image = image, .result = {.image = image.digest, .signatures = {}}};
   auto& verdicts = out.result.signatures;
   // Each signature is judged as its payload arrives and only the verdict is kept: the bytes held
-  // stay bounded whatever the image attaches (the calls come one at a time).
+  // stay bounded whatever the image attaches (the calls come on this thread).
   out.signatures_found =
       sig::visit_cosign_signatures(source, image.digest, [&](sig::CosignSignature s) {
         verdicts.push_back(verifier.judge(image.digest, s, policy));

@@ -38,7 +38,7 @@ struct SignatureManifest {
 };
 
 // Reads the signatures attached to `image` in `source` and hands each one, its payload read or
-// its problem set, to `on_signature` as it arrives, one call at a time (in any order: `index` is
+// its problem set, to `on_signature` as it arrives, on the calling thread (in any order: `index` is
 // the position). The payload is on_signature's to judge and drop: the bytes held at once stay
 // within limits::kMaxAttachmentBytesInFlight (ImageSource::fetch_blobs). Returns the .sig
 // manifest's descriptor, or nullopt (and no call) when there is no .sig tag.

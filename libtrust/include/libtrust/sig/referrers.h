@@ -61,9 +61,9 @@ struct BundleReferrer {
 };
 
 // Reads the bundle referrers of `image` in `source` and hands each one, its bundle parsed or its
-// problem set, to `on_referrer` as it is judged, one call at a time (in any order: `index` is the
-// position in the listing). Returns how many referrers were listed.
-// The referrers with the bundle artifactType, as source.referrers() lists them (capped there at
+// problem set, to `on_referrer` as it is judged, on the calling thread (in any order: `index` is
+// the position in the listing). Returns how many referrers were listed. The referrers with the
+// bundle artifactType, as source.referrers() lists them (capped there at
 // limits::kMaxSignaturesPerImage); each manifest fetched (capped and checked against its digest);
 // its subject must be `image` and its one layer a bundle of at most
 // limits::kMaxSignatureBundleBytes by its descriptor (a larger one could never be a valid
