@@ -195,7 +195,7 @@ TEST_CASE("fetch_blobs holds at most kMaxAttachmentBytesInFlight of fetched blob
           "[oci][fetch_blobs][limits]") {
   TestSource src;
   src.rendezvous = 3;                         // three reads at once would hold more than the budget
-  constexpr std::uint64_t kSize = 11u << 20;  // two fit in 32 MiB, three do not
+  constexpr std::uint64_t kSize = limits::kMaxAttachmentBytesInFlight * 2 / 5;  // two fit, not 3
   static_assert(2 * kSize <= limits::kMaxAttachmentBytesInFlight &&
                 3 * kSize > limits::kMaxAttachmentBytesInFlight);
   const std::vector<oci::Descriptor> descs(4, zeros(kSize));

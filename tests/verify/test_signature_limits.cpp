@@ -4,6 +4,7 @@
 // many layers pointing at one large blob cost nothing). See core/limits.h.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "libtrust/core/encoding.h"
@@ -24,6 +25,7 @@
 #include "support/test_keys.h"
 
 using namespace trust;
+namespace fs = std::filesystem;
 using sigil::test::FakeRegistry;
 using sigil::test::test_key;
 using sigil::test::thrown_by;
@@ -200,8 +202,9 @@ TEST_CASE(".sig layers: 101 refused through verify_image, naming the signature m
                          ": 101 signature layers is over the limit of 100");
 }
 
-TEST_CASE("a payload of 4 MiB verifies; layers claiming more are refused unread, however many",
-          "[verify][limits]") {
+TEST_CASE(
+    "a payload of 4 MiB verifies, while layers claiming more are refused unread, however many",
+    "[verify][limits]") {
   LayoutFixture f;
   auto at_limit = signed_layer(*f.store, f.image, limits::kMaxSignaturePayloadBytes);
   // Many layers pointing at one large blob that is not even there: reading any would fail.
@@ -235,7 +238,7 @@ TEST_CASE("bundle referrers: 101 refused through verify_image", "[verify][limits
                          ": 101 referrers is over the limit of 100");
 }
 
-TEST_CASE("a signature bundle of 6 MiB verifies; one claiming more is refused unread",
+TEST_CASE("a signature bundle of 6 MiB verifies, while one claiming more is refused unread",
           "[verify][limits][bundle]") {
   LayoutFixture f;
   auto image = f.store->resolve(f.ref);
@@ -315,4 +318,54 @@ TEST_CASE("a bundle signature over a statement of more than 4 MiB is not a valid
   CHECK(v.result.signatures[0].reason ==
         "signed statement is malformed: bundle's in-toto statement: 4194305 bytes is over the "
         "limit of 4194304 bytes");
+}
+
+TEST_CASE(
+    "a bundle referrer manifest of 64 KiB verifies, while one claiming more is refused unfetched",
+    "[verify][limits][bundle]") {
+  LayoutFixture f;
+  auto image = f.store->resolve(f.ref);
+  auto st = sig::cosign_sign_statement(f.image, {});
+  const auto text = st.serialize();
+  auto b = sig::Bundle::for_dsse(
+      sig::DsseEnvelope::sign(media_type::kInTotoPayload, as_bytes(text), test_key()),
+      test_key().public_key());
+  const auto json = b.to_json();
+  oci::Manifest m;
+  m.media_type = std::string(media_type::kOciManifest);
+  m.artifact_type = std::string(media_type::kSigstoreBundleV03);
+  m.config.media_type = std::string(media_type::kOciEmpty);
+  m.config.digest = Digest::parse(sig::kEmptyJsonDigest);
+  m.config.size = 2;
+  f.store->put_blob(as_bytes(sig::kEmptyJsonBlob), m.config.digest);
+  oci::Descriptor layer;
+  layer.media_type = std::string(media_type::kSigstoreBundleV03);
+  layer.digest = Digest::of(as_bytes(json));
+  layer.size = json.size();
+  f.store->put_blob(as_bytes(json), layer.digest);
+  m.layers.push_back(layer);
+  m.subject = image;
+  m.subject->annotations.clear();
+  // Padded through an annotation to `size` bytes, stored and listed.
+  auto attach = [&](std::size_t size) {
+    m.annotations["pad"] = "";
+    const auto base = m.to_json().size();
+    m.annotations["pad"] = std::string(size - base, 'p');
+    const auto manifest = m.to_json();
+    REQUIRE(manifest.size() == size);
+    auto desc = f.store->put_manifest(as_bytes(manifest), media_type::kOciManifest);
+    desc.artifact_type = m.artifact_type;
+    f.store->add_referrer(desc, image);
+    return desc;
+  };
+  attach(limits::kMaxBundleReferrerManifestBytes);
+  auto over = attach(limits::kMaxBundleReferrerManifestBytes + 1);
+  // Were it fetched, the missing blob would fail the whole verification.
+  fs::remove(f.built.blob_path(over.digest));
+  auto v = f.verify();
+  REQUIRE(v.result.signatures.size() == 2);
+  CHECK(v.result.signatures[0].verified);
+  CHECK_FALSE(v.result.signatures[1].verified);
+  CHECK(v.result.signatures[1].reason ==
+        "bundle referrer manifest: 65537 bytes is over the limit of 65536");
 }

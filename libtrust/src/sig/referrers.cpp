@@ -137,6 +137,12 @@ std::size_t visit_bundle_referrers(oci::ImageSource& source, const Digest& image
     if (r.manifest.media_type != media_type::kOciManifest) {
       r.problem = "referrer media type is '" + excerpt(r.manifest.media_type, 100) + "', not " +
                   std::string(media_type::kOciManifest);
+    } else {
+      // Never fetched: a bundle referrer this large is not one cosign or sigil writes.
+      r.problem = over_limit(r.manifest.size, limits::kMaxBundleReferrerManifestBytes,
+                             "bundle referrer manifest", "bytes");
+    }
+    if (r.problem) {
       on_referrer(std::move(r));
       continue;
     }

@@ -64,7 +64,8 @@ struct BundleReferrer {
 // problem set, to `on_referrer` as it is judged, on the calling thread (in any order: `index` is
 // the position in the listing). Returns how many referrers were listed. The referrers with the
 // bundle artifactType, as source.referrers() lists them (capped there at
-// limits::kMaxSignaturesPerImage); each manifest fetched (capped and checked against its digest);
+// limits::kMaxSignaturesPerImage); each manifest of at most limits::kMaxBundleReferrerManifestBytes
+// by its descriptor (else a problem, not fetched) fetched and checked against its digest;
 // its subject must be `image` and its one layer a bundle of at most
 // limits::kMaxSignatureBundleBytes by its descriptor (a larger one could never be a valid
 // signature: it is a problem, not read). The bundles are fetched through ImageSource::fetch_blobs
