@@ -176,10 +176,10 @@ TEST_CASE("repo:tag@digest: the digest wins over the tag in the registry store",
   CHECK(signed_.exit_code == 0);
 }
 
-TEST_CASE("an oci: or docker-archive: reference pinned to a digest resolves that digest",
+TEST_CASE("an oci: reference pinned to a digest resolves that digest, not the first image",
           "[cli][regression]") {
-  // Local references carry a tag or a digest, never both (oci:DIR[:TAG|@DIGEST]): the digest is
-  // what resolves, not the only image or the first one.
+  // Local references carry a tag or a digest, never both (oci:DIR[:TAG|@DIGEST]; docker-archive:
+  // takes a tag only): the digest is what resolves, not the only image or the first one.
   TempDir tmp;
   auto built = two_images(tmp);
   const auto b = built.images[1].manifest.digest;

@@ -3,8 +3,10 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/sig/simple_signing.h"
+#include "support/errors.h"
 
 using namespace trust;
+using sigil::test::message_of;
 using trust::sig::SimpleSigningPayload;
 
 namespace {
@@ -57,6 +59,12 @@ TEST_CASE("payload parsing is strict about structure", "[sig][payload]") {
   CHECK(good.manifest_digest.str() == kDigest);
   CHECK(good.optional.empty());
   CHECK(parse_code("{" + good_critical + R"(,"extra":1})") == ErrorCode::kInput);
+  // An unknown field inside "critical" (containers/image refuses it too).
+  auto extra_critical = good_critical;
+  extra_critical.insert(extra_critical.size() - 1, R"(,"extra":1)");
+  CHECK(message_of([&] {
+          (void)SimpleSigningPayload::parse(as_bytes("{" + extra_critical + "}"), "p");
+        }) == "p: unexpected field 'extra' in critical");
   CHECK(
       parse_code(
           R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
