@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Write one hostile input for bench/hostile.sh: what an attacker who controls an image (but holds
 no trusted key) can hand to `sigil verify`.
 
@@ -21,88 +21,85 @@ whose image is tagged "latest". Cases:
   nested-fanout       an index of 1000 entries pointing at one index of 1000 entries pointing at
                       one index of 1000 entries pointing at one image: 10^9 paths, 3 small blobs
   benign              a one-layer image with no signatures (the reference)
---scale S divides the large sizes by S (--quick in hostile.sh uses 4);
-limits stay the same
-    .Signatures are random bytes : nothing here verifies.Prints the image manifest digest
-    .""
-     "
-                                   import argparse import base64 import gzip import hashlib import
-                                       io import json import os import tarfile
+--scale S divides the large sizes by S (--quick in hostile.sh uses 4); limits stay the same.
+Signatures are random bytes: nothing here verifies. Prints the image manifest digest.
+"""
+import argparse
+import base64
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
 
-                                           MiB =
-    1 << 20 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json" OCI_INDEX =
-        "application/vnd.oci.image.index.v1+json" SIMPLE_SIGNING =
-            "application/vnd.dev.cosign.simplesigning.v1+json" BUNDLE =
-                "application/vnd.dev.sigstore.bundle.v0.3+json" EMPTY =
-                    "application/vnd.oci.empty.v1+json" REF_NAME =
-                        "org.opencontainers.image.ref.name"
+MiB = 1 << 20
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+EMPTY = "application/vnd.oci.empty.v1+json"
+REF_NAME = "org.opencontainers.image.ref.name"
 
-                        class Layout : def
-                                       __init__(self, root)
-    : self.root = root os.makedirs(os.path.join(root, "blobs", "sha256"), exist_ok = True) with
-                        open(os.path.join(root, "oci-layout"), "w") as f
-    : json.dump({"imageLayoutVersion" : "1.0.0"}, f) self.index = []
 
-    def
-    blob(self, data)
-    : digest = hashlib.sha256(data).hexdigest() path =
-          os.path.join(self.root, "blobs", "sha256",
-                       digest) if not os.path.exists(path)
-    : with open(path, "wb") as f
-    : f.write(data) return {"digest" : "sha256:" + digest, "size" : len(data)}
+class Layout:
+    def __init__(self, root):
+        self.root = root
+        os.makedirs(os.path.join(root, "blobs", "sha256"), exist_ok=True)
+        with open(os.path.join(root, "oci-layout"), "w") as f:
+            json.dump({"imageLayoutVersion": "1.0.0"}, f)
+        self.index = []
 
-      def
-      json_blob(self, obj)
-    : return self
-          .blob(json.dumps(obj, separators = (",", ":")).encode())
+    def blob(self, data):
+        digest = hashlib.sha256(data).hexdigest()
+        path = os.path.join(self.root, "blobs", "sha256", digest)
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(data)
+        return {"digest": "sha256:" + digest, "size": len(data)}
 
-              def
-              tag(self, media_type, desc, name)
-    : self.index.append({"mediaType" : media_type, **desc, "annotations" : {REF_NAME : name}})
+    def json_blob(self, obj):
+        return self.blob(json.dumps(obj, separators=(",", ":")).encode())
 
-          def
-          image(self, manifest_extra = None)
-    : layer = self.blob(os.urandom(1024)) config = self.json_blob({
-            "architecture" : "amd64",
-            "os" : "linux",
-            "config" : {},
-            "rootfs" : {"type" : "layers", "diff_ids" : [layer["digest"]]}
-          }) m = {
-  "schemaVersion" : 2, "mediaType" : OCI_MANIFEST,
-                                     "config"
-      : {"mediaType" : "application/vnd.oci.image.config.v1+json", **config},
-        "layers" : [ {"mediaType" : "application/vnd.oci.image.layer.v1.tar", **layer} ]
-} if manifest_extra
-    : m.update(manifest_extra) desc = self.json_blob(m) self
-                                          .tag(OCI_MANIFEST, desc, "latest") return desc
+    def tag(self, media_type, desc, name):
+        self.index.append({"mediaType": media_type, **desc, "annotations": {REF_NAME: name}})
 
-                                      def write_index(self)
-    : with open(os.path.join(self.root, "index.json"), "w") as f
-    : json.dump({"schemaVersion" : 2, "mediaType" : OCI_INDEX, "manifests" : self.index}, f)
+    def image(self, manifest_extra=None):
+        layer = self.blob(os.urandom(1024))
+        config = self.json_blob({"architecture": "amd64", "os": "linux", "config": {},
+                                 "rootfs": {"type": "layers",
+                                            "diff_ids": [layer["digest"]]}})
+        m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+             "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **layer}]}
+        if manifest_extra:
+            m.update(manifest_extra)
+        desc = self.json_blob(m)
+        self.tag(OCI_MANIFEST, desc, "latest")
+        return desc
 
-          def fake_sig()
-    : return base64.b64encode(os.urandom(70))
-                                          .decode()
+    def write_index(self):
+        with open(os.path.join(self.root, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": self.index}, f)
 
-                                              def sig_manifest(lay, image, layers)
-    : config = lay.json_blob({
-  "architecture" : "",
-  "os" : "",
-  "config" : {},
-  "rootfs" : {"type" : "layers", "diff_ids" : []}
-}) m = {
-  "schemaVersion" : 2,
-  "mediaType" : OCI_MANIFEST,
-  "config" : {"mediaType" : "application/vnd.oci.image.config.v1+json", **config},
-  "layers" : layers
-} lay.tag(OCI_MANIFEST, lay.json_blob(m), "sha256-" + image["digest"] [7:] + ".sig")
 
-           def sig_layer(desc)
-    : return {
-  "mediaType" : SIMPLE_SIGNING, **desc, "annotations" : {
-    "dev.cosignproject.cosign/signature" : fake_sig()
-  }
-}
+def fake_sig():
+    return base64.b64encode(os.urandom(70)).decode()
+
+
+def sig_manifest(lay, image, layers):
+    config = lay.json_blob({"architecture": "", "os": "", "config": {},
+                            "rootfs": {"type": "layers", "diff_ids": []}})
+    m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+         "layers": layers}
+    lay.tag(OCI_MANIFEST, lay.json_blob(m), "sha256-" + image["digest"][7:] + ".sig")
+
+
+def sig_layer(desc):
+    return {"mediaType": SIMPLE_SIGNING, **desc,
+            "annotations": {"dev.cosignproject.cosign/signature": fake_sig()}}
+
 
 def payload(size, n):
     """A simple-signing-shaped payload of exactly `size` bytes (never parsed: it does not verify)."""
@@ -117,14 +114,11 @@ def bundle(size, n):
     """A well-formed v0.3 bundle of exactly `size` bytes: a DSSE envelope around a payload of
     random bytes (decoded in full when the bundle is parsed), one signature, a key hint."""
     raw = os.urandom(size * 3 // 4 - 2048)
-    doc = {
-  "mediaType" : BUNDLE,
-                "verificationMaterial"
-      : {"publicKey" : {"hint" : "bench-%d" % n}, "tlogEntries" : []},
-        "dsseEnvelope" : {
-    "payload" : base64.b64encode(raw).decode(),
-        "payloadType" : "application/vnd.in-toto+json", "signatures" : [ {"sig" : fake_sig()} ]
-  }}
+    doc = {"mediaType": BUNDLE,
+           "verificationMaterial": {"publicKey": {"hint": "bench-%d" % n}, "tlogEntries": []},
+           "dsseEnvelope": {"payload": base64.b64encode(raw).decode(),
+                            "payloadType": "application/vnd.in-toto+json",
+                            "signatures": [{"sig": fake_sig()}]}}
     text = json.dumps(doc, separators=(",", ":")).encode()
     assert len(text) <= size, (len(text), size)
     return text + b" " * (size - len(text))
@@ -132,15 +126,10 @@ def bundle(size, n):
 
 def referrer(lay, image, layer_desc, annotations=None):
     empty = lay.blob(b"{}")
-    m = {
-  "schemaVersion" : 2,
-      "mediaType" : OCI_MANIFEST,
-                    "artifactType" : BUNDLE,
-                                     "config" : {"mediaType" : EMPTY, **empty},
-                                                "layers" : [ {"mediaType" : BUNDLE, **layer_desc} ],
-                                                           "subject" : {
-    "mediaType" : OCI_MANIFEST, **image
-  }}
+    m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": BUNDLE,
+         "config": {"mediaType": EMPTY, **empty},
+         "layers": [{"mediaType": BUNDLE, **layer_desc}],
+         "subject": {"mediaType": OCI_MANIFEST, **image}}
     if annotations:
         m["annotations"] = annotations
     desc = lay.json_blob(m)
@@ -163,6 +152,22 @@ def expanding_annotations(size):
     return out
 
 
+class Spaces(io.RawIOBase):
+    """`n` bytes of JSON whitespace, read in chunks."""
+
+    def __init__(self, n):
+        self.left = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(len(b), self.left)
+        b[:n] = b" " * n
+        self.left -= n
+        return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("case")
@@ -179,19 +184,6 @@ def main():
                 info = tarfile.TarInfo(name)
                 info.size = len(data)
                 t.addfile(info, io.BytesIO(data))
-
-            class Spaces(io.RawIOBase):
-                def __init__(self, n):
-                    self.left = n
-
-                def readable(self):
-                    return True
-
-                def readinto(self, b):
-                    n = min(len(b), self.left)
-                    b[:n] = b" " * n
-                    self.left -= n
-                    return n
             info = tarfile.TarInfo("index.json")
             info.size = size
             t.addfile(info, io.BufferedReader(Spaces(size), MiB))
@@ -204,8 +196,7 @@ def main():
     elif c == "nested-fanout":
         leaf = lay.image()
         lay.index = []
-        child = {
-  "mediaType" : OCI_MANIFEST, **leaf}
+        child = {"mediaType": OCI_MANIFEST, **leaf}
         for _ in range(3):
             desc = lay.json_blob({"schemaVersion": 2, "mediaType": OCI_INDEX,
                                   "manifests": [child] * 1000})
