@@ -207,7 +207,7 @@ TEST_CASE("sigil sign resolves the tag once and signs what it resolved, even if 
                              {"Docker-Content-Digest", a.digest.str()}})});
   reg.clear_requests();
   const auto repo = reg.host() + "/lab/move";
-  auto s = sign(repo + ":v1", tmp, {"--insecure-registry", reg.host(), "--output", "json"});
+  auto s = sign(repo + ":v1", tmp, {"--insecure-registry", reg.host()});
   INFO(s.err);
   REQUIRE(s.exit_code == 0);
   std::size_t tag_requests = 0;
@@ -215,9 +215,7 @@ TEST_CASE("sigil sign resolves the tag once and signs what it resolved, even if 
     if (r.path == "/v2/lab/move/manifests/v1") ++tag_requests;
   }
   CHECK(tag_requests == 1);
-  auto j = nlohmann::json::parse(s.out);
-  REQUIRE(j.size() == 1);
-  CHECK(j[0]["digest"] == a.digest.str());
+  CHECK_THAT(s.err, Catch::Contains(a.digest.str()));
   CHECK(reg.manifest("lab/move", trust::sig::signature_tag(a.digest)).has_value());
   CHECK_FALSE(reg.manifest("lab/move", trust::sig::signature_tag(b.digest)).has_value());
 }
