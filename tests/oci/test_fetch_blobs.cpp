@@ -194,7 +194,7 @@ TEST_CASE("fetch_blobs stops at the first error and rethrows it", "[oci][fetch_b
 TEST_CASE("fetch_blobs holds at most kMaxAttachmentBytesInFlight of fetched blobs at once",
           "[oci][fetch_blobs][limits]") {
   TestSource src;
-  src.rendezvous = 3;                         // three reads at once would hold more than the budget
+  src.rendezvous = 3;  // three reads at once would hold more than the budget
   constexpr std::uint64_t kSize = limits::kMaxAttachmentBytesInFlight * 2 / 5;  // two fit, not 3
   static_assert(2 * kSize <= limits::kMaxAttachmentBytesInFlight &&
                 3 * kSize > limits::kMaxAttachmentBytesInFlight);
