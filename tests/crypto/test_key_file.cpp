@@ -220,6 +220,18 @@ TEST_CASE("scrypt parameters outside the accepted set are refused before any wor
   CHECK_THAT(
       message_of([&] { decrypt_private_key_pem(wrap_pem(key_body("1048576")), pw, "k.key"); }),
       Catch::StartsWith("k.key: ") && Catch::Contains("N=1048576"));
+  // Past INT64_MAX the value is reported as written, not as the -1 it would wrap to.
+  CHECK(refuse(key_body("18446744073709551615")) == ErrorCode::kLimit);
+  CHECK(message_of([&] {
+          decrypt_private_key_pem(wrap_pem(key_body("18446744073709551615")), pw, "k.key");
+        }) ==
+        "k.key: key body: kdf: params: scrypt N=18446744073709551615 is over the limit of "
+        "131072");
+  CHECK(message_of([&] {
+          decrypt_private_key_pem(wrap_pem(key_body("9223372036854775808")), pw, "k.key");
+        }) ==
+        "k.key: key body: kdf: params: scrypt N=9223372036854775808 is over the limit of "
+        "131072");
   // At the bound: N=131072 is accepted (the junk ciphertext then fails to authenticate).
   CHECK(refuse(key_body("131072")) == ErrorCode::kBadPassword);
   // Below the bound but not in the set (a 16384 file would be cheap to brute-force).

@@ -195,7 +195,7 @@ TEST_CASE("signature payloads are fetched in parallel over connections that are 
   CHECK(after.connections - before.connections <= 9);
 }
 
-TEST_CASE("a signature layer claiming more than 128 MiB is refused before any download",
+TEST_CASE("a signature layer claiming more than 4 MiB is refused before any download",
           "[registry][store][limits]") {
   FakeRegistry reg;
   TempDir tmp;
@@ -208,25 +208,25 @@ TEST_CASE("a signature layer claiming more than 128 MiB is refused before any do
 
   SECTION("past the limit: reported on the signature, the blob never requested") {
     push_signature_manifest(*client, repo, img.digest, {payload},
-                            limits::kMaxAttachmentLayerBytes + 1);
+                            limits::kMaxSignaturePayloadBytes + 1);
     reg.clear_requests();
     auto found = sig::read_cosign_signatures(*store, img.digest);
     REQUIRE(found);
     REQUIRE(found->signatures.size() == 1);
     REQUIRE(found->signatures[0].problem);
     CHECK(*found->signatures[0].problem ==
-          "layer size " + std::to_string(limits::kMaxAttachmentLayerBytes + 1) +
-              " is over the limit of " + std::to_string(limits::kMaxAttachmentLayerBytes) +
-              " bytes");
+          "signature payload: " + std::to_string(limits::kMaxSignaturePayloadBytes + 1) +
+              " bytes is over the limit of " + std::to_string(limits::kMaxSignaturePayloadBytes));
     CHECK(reg.count("GET", blob_path) == 0);
   }
   SECTION("at the limit: the blob is requested (and its real size then refused)") {
-    push_signature_manifest(*client, repo, img.digest, {payload}, limits::kMaxAttachmentLayerBytes);
+    push_signature_manifest(*client, repo, img.digest, {payload},
+                            limits::kMaxSignaturePayloadBytes);
     reg.clear_requests();
     auto t = thrown_by([&] { (void)sig::read_cosign_signatures(*store, img.digest); });
     CHECK(t.code == ErrorCode::kDigestMismatch);
     CHECK(t.message.find("has 9 bytes, its descriptor declares " +
-                         std::to_string(limits::kMaxAttachmentLayerBytes)) != std::string::npos);
+                         std::to_string(limits::kMaxSignaturePayloadBytes)) != std::string::npos);
     CHECK(reg.count("GET", blob_path) == 1);
   }
 }

@@ -114,7 +114,11 @@ TEST_CASE("messageSignature bundles parse but are unsupported for images", "[bun
 
 TEST_CASE("bundle parsing is strict: exact error codes for malformed bundles", "[bundle]") {
   auto good = bundle_json();
-  CHECK_NOTHROW(parse_json(good));
+  auto parsed = parse_json(good);
+  CHECK(parsed.content() == sig::BundleContent::kDsseEnvelope);
+  CHECK(parsed.material() == sig::BundleMaterial::kPublicKey);
+  REQUIRE(parsed.dsse_envelope().has_value());
+  CHECK(parsed.dsse_envelope()->signature_count() == 1);
   auto with = [&](auto&& change) {
     auto j = good;
     change(j);

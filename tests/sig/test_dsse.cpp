@@ -135,7 +135,9 @@ TEST_CASE("DSSE parsing is strict: exact error codes for malformed envelopes", "
   const std::string sig = base64_encode(as_bytes("sig"));
   auto env = [&](const std::string& fields) { return "{" + fields + "}"; };
   const std::string ok_sigs = "\"signatures\":[{\"keyid\":\"k\",\"sig\":\"" + sig + "\"}]";
-  CHECK_NOTHROW(parse_text(env("\"payloadType\":\"t\",\"payload\":\"aGk=\"," + ok_sigs)));
+  auto good = parse_text(env("\"payloadType\":\"t\",\"payload\":\"aGk=\"," + ok_sigs));
+  CHECK(good.payload_type() == "t");
+  CHECK(good.key_id_hints() == std::vector<std::string>{"k"});
 
   CHECK(parse_code("[]") == ErrorCode::kInput);
   CHECK(parse_code("not json") == ErrorCode::kInput);

@@ -3,8 +3,10 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/sig/simple_signing.h"
+#include "support/errors.h"
 
 using namespace trust;
+using sigil::test::message_of;
 using trust::sig::SimpleSigningPayload;
 
 namespace {
@@ -25,9 +27,10 @@ TEST_CASE("payload serialises exactly as cosign writes it", "[sig][payload]") {
   SimpleSigningPayload p;
   p.docker_reference = "registry.example/app";
   p.manifest_digest = Digest::parse(kDigest);
-  CHECK(p.serialize() ==
-        R"({"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":")" +
-            kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
+  CHECK(
+      p.serialize() ==
+      R"({"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"("},"type":"cosign container image signature"},"optional":null})");
   p.optional = {{"b", "2"}, {"a", "1"}};
   CHECK(p.serialize().ends_with(R"("optional":{"a":"1","b":"2"}})"));
 }
@@ -48,17 +51,33 @@ TEST_CASE("payload written by containers/image parses, numeric optional kept apa
 }
 
 TEST_CASE("payload parsing is strict about structure", "[sig][payload]") {
-  const std::string good_critical = R"("critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                                    kDigest + R"("},"type":"cosign container image signature"})";
-  CHECK_NOTHROW(SimpleSigningPayload::parse(as_bytes("{" + good_critical + "}"), "p"));
+  const std::string good_critical =
+      R"("critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+      kDigest + R"("},"type":"cosign container image signature"})";
+  auto good = SimpleSigningPayload::parse(as_bytes("{" + good_critical + "}"), "p");
+  CHECK(good.docker_reference == "r");
+  CHECK(good.manifest_digest.str() == kDigest);
+  CHECK(good.optional.empty());
   CHECK(parse_code("{" + good_critical + R"(,"extra":1})") == ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                   kDigest + R"("},"type":"something else"}})") == ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"sha256:abc"},"type":"cosign container image signature"}})") ==
-        ErrorCode::kInput);
-  CHECK(parse_code(R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
-                   kDigest + R"(","x":1},"type":"cosign container image signature"}})") ==
-        ErrorCode::kInput);
+  // An unknown field inside "critical" (containers/image refuses it too).
+  auto extra_critical = good_critical;
+  extra_critical.insert(extra_critical.size() - 1, R"(,"extra":1)");
+  CHECK(message_of([&] {
+          (void)SimpleSigningPayload::parse(as_bytes("{" + extra_critical + "}"), "p");
+        }) == "p: unexpected field 'extra' in critical");
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"("},"type":"something else"}})") == ErrorCode::kInput);
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":"sha256:abc"},"type":"cosign container image signature"}})") ==
+      ErrorCode::kInput);
+  CHECK(
+      parse_code(
+          R"({"critical":{"identity":{"docker-reference":"r"},"image":{"docker-manifest-digest":")" +
+          kDigest + R"(","x":1},"type":"cosign container image signature"}})") ==
+      ErrorCode::kInput);
   CHECK(parse_code("{" + good_critical + R"(,"optional":[1]})") == ErrorCode::kInput);
   CHECK(parse_code("{" + good_critical) == ErrorCode::kInput);
   CHECK(parse_code("[]") == ErrorCode::kInput);

@@ -262,16 +262,16 @@ TEST_CASE("malformed, oversized and mistyped bundle referrers are reported, neve
           "[bundle][verify]") {
   Fixture f;
   write_raw_referrer(*f.store, f.a, "{not json");
-  // Only the descriptor claims 17 MiB: nothing is read (the blob does not even exist).
-  write_raw_referrer(*f.store, f.a, "x", sig::kMaxBundleBytes + 1);
+  // Only the descriptor claims 6 MiB + 1: nothing is read (the blob does not even exist).
+  write_raw_referrer(*f.store, f.a, "x", limits::kMaxSignatureBundleBytes + 1);
   write_raw_referrer(*f.store, f.a, "{}", {}, "application/octet-stream");
   auto found = sig::read_bundle_referrers(*f.store, f.a.digest);
   REQUIRE(found.size() == 3);
   CHECK_THAT(*found[0].problem,
              Catch::StartsWith("bundle is malformed: ") && Catch::Contains("malformed JSON"));
-  CHECK(*found[1].problem == "bundle layer size " + std::to_string(sig::kMaxBundleBytes + 1) +
-                                 " is over the limit of " + std::to_string(sig::kMaxBundleBytes) +
-                                 " bytes");
+  CHECK(*found[1].problem ==
+        "signature bundle: " + std::to_string(limits::kMaxSignatureBundleBytes + 1) +
+            " bytes is over the limit of " + std::to_string(limits::kMaxSignatureBundleBytes));
   CHECK_THAT(*found[2].problem, Catch::StartsWith("bundle layer media type is "));
   auto v = f.verify("a");
   CHECK(v.result.signatures.size() == 3);
@@ -372,4 +372,67 @@ TEST_CASE("the Verifier refuses more than 100 bundle referrers in one call", "[b
   verify::Verifier verifier(verify::TrustedKeys({test_key().public_key()}));
   std::vector<sig::BundleReferrer> many(limits::kMaxSignaturesPerImage + 1);
   CHECK(code_of([&] { (void)verifier.verify(Digest::of({}), {}, many, {}); }) == ErrorCode::kLimit);
+}
+
+TEST_CASE("a valid bundle in a referrer manifest of another artifactType never counts",
+          "[bundle][verify]") {
+  Fixture f;
+  const auto bundle_text =
+      bundle_for(f.a.digest, std::string(sig::kCosignSignPredicateType)).to_json();
+  oci::Manifest m;
+  m.media_type = std::string(media_type::kOciManifest);
+  m.artifact_type = "application/x.other";
+  m.config.media_type = std::string(media_type::kOciEmpty);
+  m.config.digest = Digest::parse(sig::kEmptyJsonDigest);
+  m.config.size = 2;
+  f.store->put_blob(as_bytes(sig::kEmptyJsonBlob), m.config.digest);
+  oci::Descriptor layer;
+  layer.media_type = std::string(media_type::kSigstoreBundleV03);
+  layer.digest = Digest::of(as_bytes(bundle_text));
+  layer.size = bundle_text.size();
+  f.store->put_blob(as_bytes(bundle_text), layer.digest);
+  m.layers.push_back(layer);
+  m.subject = f.a;
+  m.subject->annotations.clear();
+  const auto text = m.to_json();
+  auto desc = f.store->put_manifest(as_bytes(text), media_type::kOciManifest);
+  // The listing claims the bundle type; the manifest itself says otherwise.
+  desc.artifact_type = std::string(media_type::kSigstoreBundleV03);
+  f.store->add_referrer(desc, f.a);
+  auto v = f.verify("a");
+  REQUIRE(v.result.signatures.size() == 1);
+  CHECK_FALSE(v.result.verified());
+  CHECK(v.result.signatures[0].reason ==
+        "referrer manifest's artifactType is 'application/x.other', not " +
+            std::string(media_type::kSigstoreBundleV03));
+}
+
+TEST_CASE("a valid bundle as the first of two referrer layers never counts", "[bundle][verify]") {
+  Fixture f;
+  const auto bundle_text =
+      bundle_for(f.a.digest, std::string(sig::kCosignSignPredicateType)).to_json();
+  oci::Manifest m;
+  m.media_type = std::string(media_type::kOciManifest);
+  m.artifact_type = std::string(media_type::kSigstoreBundleV03);
+  m.config.media_type = std::string(media_type::kOciEmpty);
+  m.config.digest = Digest::parse(sig::kEmptyJsonDigest);
+  m.config.size = 2;
+  f.store->put_blob(as_bytes(sig::kEmptyJsonBlob), m.config.digest);
+  oci::Descriptor layer;
+  layer.media_type = std::string(media_type::kSigstoreBundleV03);
+  layer.digest = Digest::of(as_bytes(bundle_text));
+  layer.size = bundle_text.size();
+  f.store->put_blob(as_bytes(bundle_text), layer.digest);
+  m.layers = {layer, layer};
+  m.subject = f.a;
+  m.subject->annotations.clear();
+  const auto text = m.to_json();
+  auto desc = f.store->put_manifest(as_bytes(text), media_type::kOciManifest);
+  desc.artifact_type = m.artifact_type;
+  f.store->add_referrer(desc, f.a);
+  auto v = f.verify("a");
+  REQUIRE(v.result.signatures.size() == 1);
+  CHECK_FALSE(v.result.verified());
+  CHECK(v.result.signatures[0].reason ==
+        "referrer manifest has 2 layers, a bundle referrer has exactly one");
 }

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
+#include <string>
 
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
@@ -20,7 +22,9 @@ namespace {
 const std::string kData = SIGIL_TEST_DATA;
 const std::string kV1 = "sha256:2757703db410695547cef88bb4b2947d7b48ebcd7f11cf8cc21c7e06184b707d";
 
-Bytes data_file(const std::string& rel) { return read_file(kData + "/" + rel, 1 << 20); }
+Bytes data_file(const std::string& rel) {
+  return read_file(kData + "/" + rel, 1 << 20);
+}
 
 // Copies the reference layout and attaches the containers/image signature of tag v1 under `tag`.
 fs::path layout_with_cimage_signature(const fs::path& dir, const std::string& tag) {
@@ -32,7 +36,8 @@ fs::path layout_with_cimage_signature(const fs::path& dir, const std::string& ta
   store->put_blob(payload, Digest::of(payload));
   store->put_blob(config, Digest::of(config));
   auto desc = store->put_manifest(manifest, media_type::kOciManifest);
-  CHECK(desc.digest.str() == "sha256:66c830d110ac1430deed2d03171fb4814980a1c9e46fde9e9157f10bb49e5ca0");
+  CHECK(desc.digest.str() ==
+        "sha256:66c830d110ac1430deed2d03171fb4814980a1c9e46fde9e9157f10bb49e5ca0");
   store->set_tag(tag, desc);
   return dir;
 }
@@ -45,7 +50,8 @@ verify::Verifier verifier_for(const std::string& pub) {
 
 TEST_CASE("a layout holding containers/image signature bytes verifies", "[verify][layout]") {
   sigil::test::TempDir tmp;
-  auto dir = layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
+  auto dir =
+      layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
   auto store = oci::open_oci_layout(dir);
   auto ref = Reference::parse("oci:" + dir.string() + ":v1");
   auto v = verify::verify_image(*store, ref, verifier_for("test-ecdsa-p256.pub"), {});
@@ -84,8 +90,10 @@ TEST_CASE("an unsigned image is not verified and says no signatures were found",
 
 TEST_CASE("a tampered image layer is a digest mismatch, not a verdict", "[verify][layout]") {
   sigil::test::TempDir tmp;
-  auto dir = layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
-  auto layer = dir / "blobs/sha256/b0dbeb22c869c2911fc5fb564290b6e3a5ba7cb36b12adfa3fda4fe20ce1614f";
+  auto dir =
+      layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
+  auto layer =
+      dir / "blobs/sha256/b0dbeb22c869c2911fc5fb564290b6e3a5ba7cb36b12adfa3fda4fe20ce1614f";
   auto bytes = read_file(layer, 1 << 20);
   bytes[bytes.size() / 2] ^= 0x40;
   write_file_atomic(layer, bytes);
@@ -157,7 +165,8 @@ TEST_CASE("a signature manifest with 101 layers is refused with a limit error",
     m.layers.push_back(l);
   }
   auto json = m.to_json();
-  store->set_tag(sig::signature_tag(image), store->put_manifest(as_bytes(json), media_type::kOciManifest));
+  store->set_tag(sig::signature_tag(image),
+                 store->put_manifest(as_bytes(json), media_type::kOciManifest));
   try {
     (void)sig::read_cosign_signatures(*store, image);
     FAIL("expected a limit error");
@@ -190,4 +199,59 @@ TEST_CASE("a signature layer without the annotation is reported, never verified"
   auto r = verifier_for("test-ecdsa-p256.pub").verify(image, found->signatures, {});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason == "layer has no dev.cosignproject.cosign/signature annotation");
+}
+
+namespace {
+
+// The containers/image signature of v1 attached with its .sig manifest text changed by `edit`.
+verify::ImageVerification verify_with_edited_sig_manifest(
+    const fs::path& dir, const std::function<void(std::string&)>& edit) {
+  fs::copy(kData + "/image-oci", dir, fs::copy_options::recursive);
+  auto store = oci::open_oci_layout(dir);
+  auto image = Digest::parse(kV1);
+  auto text = std::string(as_string_view(data_file("cimage-signed-v1/sig-manifest.json")));
+  edit(text);
+  auto payload = data_file("cimage-signed-v1/sig-payload-0.json");
+  auto config = data_file("cimage-signed-v1/sig-config.json");
+  store->put_blob(payload, Digest::of(payload));
+  store->put_blob(config, Digest::of(config));
+  store->set_tag(sig::signature_tag(image),
+                 store->put_manifest(as_bytes(text), media_type::kOciManifest));
+  return verify::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v1"),
+                              verifier_for("test-ecdsa-p256.pub"), {});
+}
+
+void replace_once(std::string& text, const std::string& from, const std::string& to) {
+  auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("a validly signed .sig layer of another media type is reported, never verified",
+          "[verify][layout]") {
+  sigil::test::TempDir tmp;
+  auto v = verify_with_edited_sig_manifest(tmp / "img", [](std::string& text) {
+    replace_once(text, std::string(media_type::kCosignSimpleSigning), "application/octet-stream");
+  });
+  REQUIRE(v.result.signatures.size() == 1);
+  CHECK_FALSE(v.result.verified());
+  CHECK(v.result.signatures[0].reason == "layer media type is 'application/octet-stream', not " +
+                                             std::string(media_type::kCosignSimpleSigning));
+}
+
+TEST_CASE("a .sig layer whose signature annotation is empty is reported as such",
+          "[verify][layout]") {
+  sigil::test::TempDir tmp;
+  auto v = verify_with_edited_sig_manifest(tmp / "img", [](std::string& text) {
+    const std::string key = "\"dev.cosignproject.cosign/signature\":\"";
+    auto start = text.find(key);
+    REQUIRE(start != std::string::npos);
+    start += key.size();
+    text.erase(start, text.find('"', start) - start);
+  });
+  REQUIRE(v.result.signatures.size() == 1);
+  CHECK_FALSE(v.result.verified());
+  CHECK(v.result.signatures[0].reason == "signature annotation is empty");
 }

@@ -131,13 +131,15 @@ EncryptedKey parse_encrypted_body(const detail::PemBlock& block, std::string_vie
   const auto& params = detail::require_object(kdf, "params", kdf_what);
   const std::string params_what = kdf_what + ": params";
   EncryptedKey out;
+  // N as written: one past INT64_MAX is a large unsigned number, not the -1 it would wrap to.
+  const auto& n = detail::require_field(params, "N", params_what);
+  if (n.is_number_unsigned() && n.get<std::uint64_t>() > limits::kMaxScryptN) {
+    throw LimitError(params_what + ": scrypt N=" + std::to_string(n.get<std::uint64_t>()) +
+                     " is over the limit of " + std::to_string(limits::kMaxScryptN));
+  }
   out.scrypt_n = detail::require_int(params, "N", params_what);
   auto r = detail::require_int(params, "r", params_what);
   auto p = detail::require_int(params, "p", params_what);
-  if (out.scrypt_n > static_cast<std::int64_t>(limits::kMaxScryptN)) {
-    throw LimitError(params_what + ": scrypt N=" + std::to_string(out.scrypt_n) +
-                     " is over the limit of " + std::to_string(limits::kMaxScryptN));
-  }
   bool n_ok = false;
   for (auto allowed : kAllowedScryptN) n_ok = n_ok || allowed == out.scrypt_n;
   if (!n_ok) {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
+#include <thread>
 
-#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
@@ -48,11 +50,8 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
     if (!artifact_type.empty() && d.artifact_type.value_or("") != artifact_type) continue;
     out.push_back(std::move(d));
   }
-  if (out.size() > limits::kMaxSignaturesPerImage) {
-    throw LimitError(describe() + ": " + std::to_string(out.size()) + " referrers of " +
-                     subject.str() + " is over the limit of " +
-                     std::to_string(limits::kMaxSignaturesPerImage));
-  }
+  limits::check(out.size(), limits::kMaxSignaturesPerImage,
+                describe() + ": referrers index " + referrers_fallback_tag(subject), "referrers");
   return out;
 }
 
@@ -74,48 +73,118 @@ Bytes ImageSource::fetch_blob(const Descriptor& desc, std::uint64_t max_bytes) {
 
 namespace {
 
-// Bytes held by blobs fetched and not yet handed over, within a budget: a blob waits until its
-// size fits (one larger than the whole budget waits until it is alone).
-class ByteBudget {
- public:
-  explicit ByteBudget(std::uint64_t budget) : budget_(budget) {}
-  void acquire(std::uint64_t n) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return held_ == 0 || held_ + n <= budget_; });
-    held_ += n;
+// Fetches `count` items on up to `threads` threads and hands each to `consume` on the calling
+// thread, one at a time, as it arrives. The bytes fetched and not yet consumed (counted by
+// `size_of`, the descriptors' sizes) stay within `budget`: a fetch waits until its size fits, one
+// larger than the whole budget until nothing else is held. Consuming on one thread keeps the work
+// done on the bytes (parsing, hashing) in one place and its memory reused, whatever the number of
+// fetching threads. After the first exception (a fetch's or consume's) no new fetch starts, what
+// was fetched is dropped, and it is rethrown once the fetches under way have stopped.
+void fetch_and_hand_over(std::size_t count, std::size_t threads, std::uint64_t budget,
+                         const std::function<std::uint64_t(std::size_t)>& size_of,
+                         const std::function<Bytes(std::size_t)>& fetch,
+                         const std::function<void(std::size_t, Bytes)>& consume) {
+  if (threads <= 1 || count <= 1) {
+    for (std::size_t i = 0; i < count; ++i) consume(i, fetch(i));
+    return;
   }
-  void release(std::uint64_t n) {
-    std::lock_guard lock(mu_);
-    held_ -= n;
-    cv_.notify_all();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<std::size_t, Bytes>> ready;
+  std::uint64_t held = 0;
+  std::size_t next = 0;
+  std::size_t running = 0;
+  bool stop = false;
+  std::exception_ptr error;
+  auto fail = [&](std::exception_ptr e) {  // with mu held
+    if (!error) error = std::move(e);
+    stop = true;
+    cv.notify_all();
+  };
+  auto worker = [&] {
+    std::unique_lock lock(mu);
+    while (!stop && next < count) {
+      const auto i = next++;
+      const auto n = size_of(i);
+      cv.wait(lock, [&] { return stop || held == 0 || held + n <= budget; });
+      if (stop) break;
+      held += n;
+      lock.unlock();
+      try {
+        auto bytes = fetch(i);
+        lock.lock();
+        ready.emplace_back(i, std::move(bytes));
+        cv.notify_all();
+      } catch (...) {
+        lock.lock();
+        fail(std::current_exception());
+      }
+    }
+    --running;
+    cv.notify_all();
+  };
+  std::vector<std::thread> pool;
+  const auto n_threads = std::min(threads, count);
+  {
+    std::lock_guard lock(mu);
+    running = n_threads;
   }
+  for (std::size_t t = 0; t < n_threads; ++t) {
+    try {
+      pool.emplace_back(worker);
+    } catch (...) {
+      std::lock_guard lock(mu);
+      running -= n_threads - t;  // the threads never started
+      fail(std::current_exception());
+      break;
+    }
+  }
+  {
+    std::unique_lock lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return stop || !ready.empty() || running == 0; });
+      if (stop || ready.empty()) break;
+      auto [i, bytes] = std::move(ready.front());
+      ready.pop_front();
+      lock.unlock();
+      try {
+        consume(i, std::move(bytes));
+        lock.lock();
+      } catch (...) {
+        lock.lock();
+        fail(std::current_exception());
+        break;
+      }
+      held -= size_of(i);
+      cv.notify_all();
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t budget_;
-  std::uint64_t held_ = 0;
-};
+std::size_t fetch_threads(const ImageSource& source) {
+  return source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1;
+}
 
 }  // namespace
 
 void ImageSource::fetch_blobs(const std::vector<Descriptor>& descs, std::uint64_t max_bytes,
                               const std::function<void(std::size_t, Bytes)>& on_blob) {
   for (const auto& d : descs) detail::check_size_cap(d, max_bytes, describe());
-  ByteBudget budget(limits::kMaxAttachmentBytesInFlight);
-  trust::detail::for_each_index(descs.size(),
-                                supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
-                                [&](std::size_t i) {
-                                  const auto size = descs[i].size;
-                                  budget.acquire(size);
-                                  try {
-                                    on_blob(i, fetch_blob(descs[i], max_bytes));
-                                  } catch (...) {
-                                    budget.release(size);
-                                    throw;
-                                  }
-                                  budget.release(size);
-                                });
+  fetch_and_hand_over(
+      descs.size(), fetch_threads(*this), limits::kMaxAttachmentBytesInFlight,
+      [&](std::size_t i) { return descs[i].size; },
+      [&](std::size_t i) { return fetch_blob(descs[i], max_bytes); }, on_blob);
+}
+
+void ImageSource::fetch_manifests(const std::vector<Descriptor>& descs,
+                                  const std::function<void(std::size_t, Bytes)>& on_manifest) {
+  for (const auto& d : descs) detail::check_size_cap(d, limits::kMaxManifestBytes, describe());
+  fetch_and_hand_over(
+      descs.size(), fetch_threads(*this), limits::kMaxAttachmentBytesInFlight,
+      [&](std::size_t i) { return descs[i].size; },
+      [&](std::size_t i) { return fetch_manifest(descs[i]); }, on_manifest);
 }
 
 void ImageStore::put_blob_stream(const Descriptor& desc, const BlobReader& read) {
@@ -166,11 +235,8 @@ void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subj
           index->media_type = std::string(media_type::kOciIndex);
         }
         if (lists(*index, entry.digest)) return MergeStep::kDone;
-        if (index->manifests.size() >= limits::kMaxSignaturesPerImage) {
-          throw LimitError(describe() + ": referrers index " + tag + " already lists " +
-                           std::to_string(index->manifests.size()) + " manifests (limit " +
-                           std::to_string(limits::kMaxSignaturesPerImage) + ")");
-        }
+        limits::check(index->manifests.size() + 1, limits::kMaxSignaturesPerImage,
+                      describe() + ": referrers index " + tag + " with this one", "referrers");
         index->manifests.push_back(entry);
         auto json = index->to_json();
         set_tag(tag, put_manifest(as_bytes(json), media_type::kOciIndex));

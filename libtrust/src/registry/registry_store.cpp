@@ -87,11 +87,8 @@ class RegistryImageStore final : public oci::ImageStore {
                                          std::string_view artifact_type) override {
     auto index = client_->referrers(repo_, subject, artifact_type);
     if (!index) return ImageSource::referrers(subject, artifact_type);  // tag schema fallback
-    if (index->manifests.size() > limits::kMaxSignaturesPerImage) {
-      throw LimitError(describe() + ": " + std::to_string(index->manifests.size()) +
-                       " referrers of " + subject.str() + " is over the limit of " +
-                       std::to_string(limits::kMaxSignaturesPerImage));
-    }
+    limits::check(index->manifests.size(), limits::kMaxSignaturesPerImage,
+                  describe() + ": referrers API for " + subject.str(), "referrers");
     // The API's answer and the fallback index may both hold entries (written by tools that
     // used either): merge them so nothing written by the other way is missed.
     auto fallback = ImageSource::referrers(subject, artifact_type);
@@ -100,11 +97,9 @@ class RegistryImageStore final : public oci::ImageStore {
     for (auto& d : fallback) {
       if (have.insert(d.digest).second) index->manifests.push_back(std::move(d));
     }
-    if (index->manifests.size() > limits::kMaxSignaturesPerImage) {
-      throw LimitError(describe() + ": " + std::to_string(index->manifests.size()) +
-                       " referrers of " + subject.str() + " is over the limit of " +
-                       std::to_string(limits::kMaxSignaturesPerImage));
-    }
+    limits::check(index->manifests.size(), limits::kMaxSignaturesPerImage,
+                  describe() + ": referrers API and fallback index for " + subject.str(),
+                  "referrers");
     return std::move(index->manifests);
   }
 

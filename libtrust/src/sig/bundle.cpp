@@ -5,6 +5,7 @@
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/media_type.h"
+#include "libtrust/core/text.h"
 #include "sig/dsse_internal.h"
 
 namespace trust::sig {
@@ -87,7 +88,7 @@ Bundle Bundle::parse(ByteView json, std::string_view what) {
   b.media_type_ = detail::require_string(j, "mediaType", what);
   if (b.media_type_ != media_type::kSigstoreBundleV03 && b.media_type_ != kBundleMediaTypeV02 &&
       b.media_type_ != kBundleMediaTypeV01) {
-    throw UnsupportedError(w + ": bundle mediaType '" + b.media_type_.substr(0, 100) +
+    throw UnsupportedError(w + ": bundle mediaType '" + excerpt(b.media_type_, 100) +
                            "' is not a sigstore bundle v0.1-v0.3");
   }
 

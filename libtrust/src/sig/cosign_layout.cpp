@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "core/json_util.h"
-#include "core/parallel.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/core/retry.h"
+#include "libtrust/core/text.h"
+#include "sig/limit_reason.h"
 
 namespace trust::sig {
 
@@ -33,39 +34,35 @@ std::string signature_config(const std::vector<oci::Descriptor>& layers) {
 
 }  // namespace
 
-std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
-                                                        const Digest& image) {
+std::optional<oci::Descriptor> visit_cosign_signatures(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(CosignSignature)>& on_signature) {
   const auto tag = signature_tag(image);
   auto desc = source.find_tag(tag);
   if (!desc) return std::nullopt;
   const std::string what = source.describe() + ": signature manifest " + tag;
   if (desc->media_type != media_type::kOciManifest &&
       desc->media_type != media_type::kDockerManifest) {
-    throw UnsupportedError(what + ": unexpected media type '" + desc->media_type.substr(0, 100) +
+    throw UnsupportedError(what + ": unexpected media type '" + excerpt(desc->media_type, 100) +
                            "'");
   }
-  auto bytes = source.fetch_manifest(*desc);
-  auto manifest = oci::Manifest::parse(bytes, what);
-  if (manifest.layers.size() > limits::kMaxSignaturesPerImage) {
-    throw LimitError(what + ": " + std::to_string(manifest.layers.size()) +
-                     " signature layers is over the limit of " +
-                     std::to_string(limits::kMaxSignaturesPerImage));
-  }
-  SignatureManifest out{.descriptor = *desc, .signatures = {}};
-  out.signatures.reserve(manifest.layers.size());
-  std::vector<std::size_t> fetch;  // signatures whose payload is to be read
+  auto manifest = oci::Manifest::parse(source.fetch_manifest(*desc), what);
+  limits::check(manifest.layers.size(), limits::kMaxSignaturesPerImage, what, "signature layers");
+  // Layers that cannot be a signature are judged now; the others' payloads are fetched below.
+  std::vector<CosignSignature> pending;
+  std::vector<oci::Descriptor> payloads;
   for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
-    const auto& layer = manifest.layers[i];
-    CosignSignature s{.index = i, .layer = layer, .payload = {}, .signature = {}, .problem = {}};
+    auto& layer = manifest.layers[i];
+    CosignSignature s{.index = i, .layer = {}, .payload = {}, .signature = {}, .problem = {}};
     auto ann = layer.annotations.find(std::string(kSignatureAnnotation));
     if (layer.media_type != media_type::kCosignSimpleSigning) {
-      s.problem = "layer media type is '" + layer.media_type.substr(0, 100) + "', not " +
+      s.problem = "layer media type is '" + excerpt(layer.media_type, 100) + "', not " +
                   std::string(media_type::kCosignSimpleSigning);
     } else if (ann == layer.annotations.end()) {
       s.problem = "layer has no " + std::string(kSignatureAnnotation) + " annotation";
-    } else if (layer.size > limits::kMaxAttachmentLayerBytes) {
-      s.problem = "layer size " + std::to_string(layer.size) + " is over the limit of " +
-                  std::to_string(limits::kMaxAttachmentLayerBytes) + " bytes";
+    } else if (auto over = over_limit(layer.size, limits::kMaxSignaturePayloadBytes,
+                                      "signature payload", "bytes")) {
+      s.problem = *over;  // never read: a payload this large could not be valid
     } else {
       try {
         s.signature = base64_decode(ann->second, "signature annotation");
@@ -73,19 +70,36 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
         s.problem = e.what();
       }
       if (!s.problem && s.signature.empty()) s.problem = "signature annotation is empty";
-      if (!s.problem) fetch.push_back(i);
     }
-    out.signatures.push_back(std::move(s));
+    s.layer = std::move(layer);
+    if (s.problem) {
+      on_signature(std::move(s));
+      continue;
+    }
+    payloads.push_back(s.layer);
+    pending.push_back(std::move(s));
   }
-  // The payloads, several at a time where the source allows it: a registry then answers the
-  // 100 allowed in a fraction of the time one request after another takes.
-  detail::for_each_index(fetch.size(),
-                         source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
-                         [&](std::size_t k) {
-                           auto& s = out.signatures[fetch[k]];
-                           s.payload = source.fetch_blob(s.layer, limits::kMaxAttachmentLayerBytes);
-                         });
-  return out;
+  // The payloads, several at a time where the source allows it (a registry then answers the 100
+  // allowed in a fraction of the time one request after another takes), each judged as it
+  // arrives and dropped.
+  source.fetch_blobs(payloads, limits::kMaxSignaturePayloadBytes,
+                     [&](std::size_t k, Bytes payload) {
+                       auto s = std::move(pending[k]);
+                       s.payload = std::move(payload);
+                       on_signature(std::move(s));
+                     });
+  return desc;
+}
+
+std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
+                                                        const Digest& image) {
+  std::vector<CosignSignature> signatures;
+  auto desc = visit_cosign_signatures(
+      source, image, [&](CosignSignature s) { signatures.push_back(std::move(s)); });
+  if (!desc) return std::nullopt;
+  std::sort(signatures.begin(), signatures.end(),
+            [](const CosignSignature& a, const CosignSignature& b) { return a.index < b.index; });
+  return SignatureManifest{.descriptor = *desc, .signatures = std::move(signatures)};
 }
 
 namespace {
@@ -126,11 +140,9 @@ bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteVi
       [&]() -> MergeStep {
         auto layers = current_layers(store, tag);
         if (has_layer(layers, payload_digest, signature_b64)) return MergeStep::kDone;
-        if (layers.size() >= limits::kMaxSignaturesPerImage) {
-          throw LimitError(store.describe() + ": signature manifest " + tag + " already holds " +
-                           std::to_string(layers.size()) + " signatures (limit " +
-                           std::to_string(limits::kMaxSignaturesPerImage) + ")");
-        }
+        limits::check(layers.size() + 1, limits::kMaxSignaturesPerImage,
+                      store.describe() + ": signature manifest " + tag + " with this one",
+                      "signature layers");
         if (!blob_stored) {
           store.put_blob(payload, payload_digest);
           blob_stored = true;

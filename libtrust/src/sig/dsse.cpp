@@ -3,6 +3,7 @@
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/text.h"
 #include "sig/dsse_internal.h"
 
 namespace trust::sig {
@@ -26,7 +27,7 @@ void require_only_keys(const Json& obj, std::initializer_list<std::string_view> 
     bool ok = false;
     for (auto a : allowed) ok |= (key == a);
     if (!ok) {
-      throw InputError(std::string(what) + ": unexpected field '" + key.substr(0, 80) + "' in " +
+      throw InputError(std::string(what) + ": unexpected field '" + excerpt(key, 80) + "' in " +
                        std::string(where));
     }
   }
@@ -46,11 +47,7 @@ DsseEnvelope DsseAccess::from_json(const Json& j, std::string_view what) {
   env.payload_ = require_base64(j, "payload", what);
   const auto& sigs = detail::require_array(j, "signatures", what);
   if (sigs.empty()) throw InputError(std::string(what) + ": DSSE envelope has no signatures");
-  if (sigs.size() > limits::kMaxSignaturesPerImage) {
-    throw LimitError(std::string(what) + ": " + std::to_string(sigs.size()) +
-                     " DSSE signatures is over the limit of " +
-                     std::to_string(limits::kMaxSignaturesPerImage));
-  }
+  limits::check(sigs.size(), limits::kMaxDsseSignatures, what, "DSSE signatures");
   env.signatures_.reserve(sigs.size());
   for (std::size_t i = 0; i < sigs.size(); ++i) {
     const std::string where = std::string(what) + ": signatures[" + std::to_string(i) + "]";

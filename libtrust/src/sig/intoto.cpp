@@ -4,6 +4,7 @@
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/text.h"
 #include "sig/dsse_internal.h"
 
 namespace trust::sig {
@@ -32,12 +33,12 @@ StatementSubject parse_subject(const Json& s, const std::string& where) {
   if (digest.size() > 64) throw LimitError(where + ": more than 64 digest algorithms");
   for (const auto& [alg, value] : digest.items()) {
     if (!value.is_string()) {
-      throw InputError(where + ": digest '" + alg.substr(0, 40) + "' must be a string");
+      throw InputError(where + ": digest '" + excerpt(alg, 40) + "' must be a string");
     }
     auto hex = value.get<std::string>();
     if (auto len = hex_length(alg); len && (hex.size() != *len || !is_lower_hex(hex))) {
-      throw InputError(where + ": digest '" + alg + "' is not " + std::to_string(*len) +
-                       " lowercase hex characters");
+      throw InputError(where + ": digest '" + excerpt(alg, 40) + "' is not " +
+                       std::to_string(*len) + " lowercase hex characters");
     }
     out.digest[alg] = std::move(hex);
   }
@@ -119,8 +120,8 @@ std::string Statement::serialize() const {
   return detail::dump_compact(j);
 }
 
-Statement Statement::parse(ByteView bytes, std::string_view what) {
-  auto j = detail::parse_json(bytes, what, kMaxDsseEnvelopeBytes);
+Statement Statement::parse(ByteView bytes, std::string_view what, std::size_t max_bytes) {
+  auto j = detail::parse_json(bytes, what, max_bytes);
   const std::string w(what);
   if (!j.is_object()) throw InputError(w + ": in-toto statement is not a JSON object");
   require_only_keys(j, {"_type", "subject", "predicateType", "predicate"}, what,
@@ -128,7 +129,7 @@ Statement Statement::parse(ByteView bytes, std::string_view what) {
   Statement st;
   st.type = detail::require_string(j, "_type", what);
   if (st.type != kInTotoStatementV1 && st.type != kInTotoStatementV01) {
-    throw UnsupportedError(w + ": in-toto _type '" + st.type.substr(0, 100) + "' is not " +
+    throw UnsupportedError(w + ": in-toto _type '" + excerpt(st.type, 100) + "' is not " +
                            std::string(kInTotoStatementV1) + " or " +
                            std::string(kInTotoStatementV01));
   }

@@ -4,12 +4,13 @@
 #include <chrono>
 #include <ctime>
 
-#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
+#include "libtrust/core/text.h"
 #include "libtrust/sig/dsse.h"
 #include "libtrust/sig/intoto.h"
+#include "sig/limit_reason.h"
 
 namespace trust::sig {
 namespace {
@@ -86,27 +87,16 @@ oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& sub
 
 namespace {
 
-// One listed referrer, fetched (manifest by digest, checked) and judged for shape; `problem` set
-// where it cannot be a valid bundle.
-BundleReferrer read_one_referrer(oci::ImageSource& source, const Digest& image,
-                                 const oci::Descriptor& listed, std::size_t index) {
-  BundleReferrer r;
-  r.index = index;
-  r.manifest = listed;
-  const std::string what = source.describe() + ": " + r.origin();
-  if (r.manifest.media_type != media_type::kOciManifest) {
-    r.problem = "referrer media type is '" + r.manifest.media_type.substr(0, 100) + "', not " +
-                std::string(media_type::kOciManifest);
-    return r;
-  }
-  // Fetched by digest and checked against it; a registry serving other bytes is an error.
-  auto bytes = source.fetch_manifest(r.manifest);
+// One listed referrer's manifest judged for shape: `problem` set where it cannot be a valid
+// signature bundle, else `layer` is the bundle to fetch.
+void judge_referrer_manifest(BundleReferrer& r, ByteView bytes, const Digest& image,
+                             const std::string& what) {
   oci::Manifest m;
   try {
     m = oci::Manifest::parse(bytes, what);
   } catch (const Error& e) {
     r.problem = std::string("referrer manifest is malformed: ") + e.what();
-    return r;
+    return;
   }
   if (!m.subject || m.subject->digest != image) {
     r.problem = m.subject ? "referrer manifest's subject is " + m.subject->digest.str() + ", not " +
@@ -114,45 +104,82 @@ BundleReferrer read_one_referrer(oci::ImageSource& source, const Digest& image,
                           : std::string("referrer manifest has no subject");
   } else if (m.artifact_type.value_or("") != media_type::kSigstoreBundleV03) {
     r.problem = "referrer manifest's artifactType is '" +
-                m.artifact_type.value_or("").substr(0, 100) + "', not " +
+                excerpt(m.artifact_type.value_or(""), 100) + "', not " +
                 std::string(media_type::kSigstoreBundleV03);
   } else if (m.layers.size() != 1) {
     r.problem = "referrer manifest has " + std::to_string(m.layers.size()) +
                 " layers, a bundle referrer has exactly one";
   } else if (m.layers[0].media_type != media_type::kSigstoreBundleV03) {
-    r.problem = "bundle layer media type is '" + m.layers[0].media_type.substr(0, 100) + "', not " +
+    r.problem = "bundle layer media type is '" + excerpt(m.layers[0].media_type, 100) + "', not " +
                 std::string(media_type::kSigstoreBundleV03);
-  } else if (m.layers[0].size > kMaxBundleBytes) {
-    r.layer = m.layers[0];
-    r.problem = "bundle layer size " + std::to_string(m.layers[0].size) + " is over the limit of " +
-                std::to_string(kMaxBundleBytes) + " bytes";
+  } else {
+    r.layer = std::move(m.layers[0]);
+    // Never read: a bundle this large could not hold a valid signature.
+    r.problem =
+        over_limit(r.layer->size, limits::kMaxSignatureBundleBytes, "signature bundle", "bytes");
   }
-  if (r.problem) return r;
-  r.layer = m.layers[0];
-  auto blob = source.fetch_blob(*r.layer, kMaxBundleBytes);
-  try {
-    r.bundle = Bundle::parse(blob, what + " bundle " + r.layer->digest.str());
-  } catch (const Error& e) {
-    r.problem = std::string("bundle is malformed: ") + e.what();
-  }
-  return r;
 }
 
 }  // namespace
 
-std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, const Digest& image) {
+std::size_t visit_bundle_referrers(oci::ImageSource& source, const Digest& image,
+                                   const std::function<void(BundleReferrer)>& on_referrer) {
   auto listed = source.referrers(image, media_type::kSigstoreBundleV03);
-  if (listed.size() > limits::kMaxSignaturesPerImage) {
-    throw LimitError(source.describe() + ": " + std::to_string(listed.size()) +
-                     " bundle referrers of " + image.str() + " is over the limit of " +
-                     std::to_string(limits::kMaxSignaturesPerImage));
+  // The referrer manifests, several fetched at a time where the source allows it (each by
+  // digest and checked against it: a registry serving other bytes is an error), judged for shape
+  // as they arrive. Then the bundles of those that passed, each parsed as it arrives.
+  std::vector<BundleReferrer> pending;  // by position in `manifests`, then in `bundles`
+  std::vector<oci::Descriptor> manifests;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    BundleReferrer r;
+    r.index = i;
+    r.manifest = std::move(listed[i]);
+    if (r.manifest.media_type != media_type::kOciManifest) {
+      r.problem = "referrer media type is '" + excerpt(r.manifest.media_type, 100) + "', not " +
+                  std::string(media_type::kOciManifest);
+    } else {
+      // Never fetched: a bundle referrer this large is not one cosign or sigil writes.
+      r.problem = over_limit(r.manifest.size, limits::kMaxBundleReferrerManifestBytes,
+                             "bundle referrer manifest", "bytes");
+    }
+    if (r.problem) {
+      on_referrer(std::move(r));
+      continue;
+    }
+    manifests.push_back(r.manifest);
+    pending.push_back(std::move(r));
   }
-  // Each referrer is a manifest and a bundle blob to fetch: several at a time where the source
-  // allows it, each into its own slot so the order stays the listing's.
-  std::vector<BundleReferrer> out(listed.size());
-  detail::for_each_index(
-      listed.size(), source.supports_parallel_reads() ? limits::kAttachmentFetchThreads : 1,
-      [&](std::size_t i) { out[i] = read_one_referrer(source, image, listed[i], i); });
+  std::vector<BundleReferrer> with_bundle;
+  std::vector<oci::Descriptor> bundles;
+  source.fetch_manifests(manifests, [&](std::size_t k, Bytes bytes) {
+    auto r = std::move(pending[k]);
+    judge_referrer_manifest(r, bytes, image, source.describe() + ": " + r.origin());
+    if (r.problem) {
+      on_referrer(std::move(r));
+      return;
+    }
+    bundles.push_back(*r.layer);
+    with_bundle.push_back(std::move(r));
+  });
+  source.fetch_blobs(bundles, limits::kMaxSignatureBundleBytes, [&](std::size_t k, Bytes blob) {
+    auto r = std::move(with_bundle[k]);
+    try {
+      r.bundle = Bundle::parse(
+          blob, source.describe() + ": " + r.origin() + " bundle " + r.layer->digest.str());
+    } catch (const Error& e) {
+      r.problem = std::string("bundle is malformed: ") + e.what();
+    }
+    blob = {};
+    on_referrer(std::move(r));
+  });
+  return listed.size();
+}
+
+std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source, const Digest& image) {
+  std::vector<BundleReferrer> out;
+  visit_bundle_referrers(source, image, [&](BundleReferrer r) { out.push_back(std::move(r)); });
+  std::sort(out.begin(), out.end(),
+            [](const BundleReferrer& a, const BundleReferrer& b) { return a.index < b.index; });
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/json_util.h"
 #include "libtrust/core/error.h"
+#include "libtrust/core/text.h"
 #include "sig/dsse_internal.h"
 
 namespace trust::sig {
@@ -34,7 +35,7 @@ std::string SimpleSigningPayload::serialize() const {
 }
 
 SimpleSigningPayload SimpleSigningPayload::parse(ByteView bytes, std::string_view what) {
-  auto j = detail::parse_json(bytes, what, limits::kMaxManifestBytes);
+  auto j = detail::parse_json(bytes, what, limits::kMaxSignaturePayloadBytes);
   if (!j.is_object()) throw InputError(std::string(what) + ": payload is not a JSON object");
   require_only_keys(j, {"critical", "optional"}, what, "payload");
   const auto& critical = detail::require_object(j, "critical", what);
@@ -45,7 +46,7 @@ SimpleSigningPayload SimpleSigningPayload::parse(ByteView bytes, std::string_vie
   require_only_keys(image, {"docker-manifest-digest"}, what, "critical.image");
   auto type = detail::require_string(critical, "type", what);
   if (type != kSimpleSigningType) {
-    throw InputError(std::string(what) + ": critical.type is '" + type.substr(0, 80) +
+    throw InputError(std::string(what) + ": critical.type is '" + excerpt(type, 80) +
                      "', expected '" + std::string(kSimpleSigningType) + "'");
   }
   SimpleSigningPayload p;

@@ -1,10 +1,21 @@
 #include "libtrust/verify/verify_image.h"
 
+#include <algorithm>
+
 #include "libtrust/oci/inspect.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/referrers.h"
 
 namespace trust::verify {
+namespace {
+
+void sort_by_index(std::vector<SignatureVerdict>::iterator from,
+                   std::vector<SignatureVerdict>::iterator to) {
+  std::sort(from, to,
+            [](const SignatureVerdict& a, const SignatureVerdict& b) { return a.index < b.index; });
+}
+
+}  // namespace
 
 ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
                                const Verifier& verifier, const Policy& policy,
@@ -18,20 +29,24 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
   } else {
     (void)source.fetch_manifest(image);
   }
-  auto found = sig::read_cosign_signatures(source, image.digest);
-  const std::vector<sig::CosignSignature> none;
-  ImageVerification out{
-      .image = image,
-      .signatures_found = found.has_value(),
-      .result = verifier.verify(image.digest, found ? found->signatures : none, policy)};
+  ImageVerification out{.image = image, .result = {.image = image.digest, .signatures = {}}};
+  auto& verdicts = out.result.signatures;
+  // Each signature is judged as its payload arrives and only the verdict is kept: the bytes held
+  // stay bounded whatever the image attaches (the calls come on this thread).
+  out.signatures_found =
+      sig::visit_cosign_signatures(source, image.digest, [&](sig::CosignSignature s) {
+        verdicts.push_back(verifier.judge(image.digest, s, policy));
+      }).has_value();
+  sort_by_index(verdicts.begin(), verdicts.end());
   if (out.result.verified() && !options.examine_all) return out;
   // The referrers are consulted only now: a node verifying cosign-signed images makes three
   // requests (manifest, .sig manifest, payload), not five (referrers API, fallback tag).
-  auto bundles = sig::read_bundle_referrers(source, image.digest);
+  const auto first_bundle = static_cast<std::ptrdiff_t>(verdicts.size());
+  out.bundle_referrers = sig::visit_bundle_referrers(
+      source, image.digest,
+      [&](sig::BundleReferrer b) { verdicts.push_back(verifier.judge(image.digest, b, policy)); });
   out.referrers_checked = true;
-  out.bundle_referrers = bundles.size();
-  auto judged = verifier.verify(image.digest, none, bundles, policy);
-  for (auto& v : judged.signatures) out.result.signatures.push_back(std::move(v));
+  sort_by_index(verdicts.begin() + first_bundle, verdicts.end());
   return out;
 }
 

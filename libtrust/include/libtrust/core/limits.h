@@ -51,8 +51,26 @@ inline constexpr int kMaxManifestPutRetries = 6;  // MANIFEST_BLOB_UNKNOWN / DIG
 inline constexpr int kMaxBlobResumes = 8;
 
 // Attachments of one image (signature payloads, bundles) fetched at once, and the bytes they may
-// hold before they are judged and dropped (ImageSource::fetch_blobs).
+// hold before they are judged and dropped (ImageSource::fetch_blobs). 16 MiB: signature payloads
+// are a few hundred bytes, so this bounds only hostile ones (four 4 MiB payloads, two 6 MiB
+// bundles at once), and with the parse of the one being judged keeps verify within its budget.
 inline constexpr std::size_t kAttachmentFetchThreads = 8;
-inline constexpr std::uint64_t kMaxAttachmentBytesInFlight = 32ull << 20;
+inline constexpr std::uint64_t kMaxAttachmentBytesInFlight = 16ull << 20;
+
+// Signatures (sig/, verify/): what a signature can be at most, so that anything larger is refused
+// from its descriptor before a byte of it is read, and what `sigil verify` holds stays bounded
+// (signatures are fetched through ImageSource::fetch_blobs and judged one at a time).
+// A cosign simple-signing payload, and the in-toto statement of a bundle signature: both are
+// parsed as JSON with the manifest cap, so a larger one can never be valid.
+inline constexpr std::uint64_t kMaxSignaturePayloadBytes = kMaxManifestBytes;
+// A signature bundle: a statement of at most kMaxSignaturePayloadBytes, base64-encoded in a DSSE
+// envelope (4/3 of it, 5.33 MiB), with the signature, key hint and tlog entries around it.
+inline constexpr std::uint64_t kMaxSignatureBundleBytes = 6ull << 20;
+// A bundle referrer manifest: an empty config, one layer, the subject and a few annotations
+// (cosign writes under 1 KiB). Refused from its descriptor before it is fetched: a manifest can be
+// 4 MiB, and 100 of them of JSON that grows when parsed cost minutes and hundreds of MiB.
+inline constexpr std::uint64_t kMaxBundleReferrerManifestBytes = 64u << 10;
+// Signatures in one DSSE envelope (a bundle's envelope holds exactly one).
+inline constexpr std::size_t kMaxDsseSignatures = 100;
 
 }  // namespace trust::limits

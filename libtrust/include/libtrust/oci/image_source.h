@@ -45,14 +45,18 @@ class TRUST_API ImageSource {
   virtual Bytes fetch_blob(const Descriptor& desc, std::uint64_t max_bytes);
 
   // Several small blobs (signature payloads, bundles) at once: each at most `max_bytes` (checked
-  // from its descriptor before it is read) and checked against its digest, handed to
-  // `on_blob(i, bytes)` as it arrives, in any order and from several threads. The bytes of blobs
-  // fetched but not yet handed over stay within limits::kMaxAttachmentBytesInFlight (one larger
-  // blob is fetched alone), so `on_blob` should judge and drop what it gets. After the first
-  // exception no new fetch starts; it is rethrown once the others have stopped. The default
-  // fetches limits::kAttachmentFetchThreads at a time where the source allows parallel reads.
+  // from its descriptor before anything is read) and checked against its digest, handed to
+  // `on_blob(i, bytes)` as it arrives, in any order but on the calling thread, one call at a time.
+  // The bytes of blobs fetched and not yet handed back (on_blob returned) stay within
+  // limits::kMaxAttachmentBytesInFlight (one larger blob is fetched alone), so `on_blob` should
+  // judge and drop what it gets. After the first exception, a fetch's or on_blob's, no new fetch
+  // starts; it is rethrown once the fetches under way have stopped. The default fetches
+  // limits::kAttachmentFetchThreads at a time where the source allows parallel reads.
   virtual void fetch_blobs(const std::vector<Descriptor>& descs, std::uint64_t max_bytes,
                            const std::function<void(std::size_t, Bytes)>& on_blob);
+  // The same for manifests (referrer manifests), each through fetch_manifest.
+  void fetch_manifests(const std::vector<Descriptor>& descs,
+                       const std::function<void(std::size_t, Bytes)>& on_manifest);
 
   // Streams a blob in chunks to `sink` in constant memory, hashing as it goes. Throws
   // DigestMismatchError at the end if the bytes did not match: a sink must not act on content

@@ -4,6 +4,7 @@
 // signed payload and its annotation "dev.cosignproject.cosign/signature" the base64 signature.
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,10 +37,22 @@ struct SignatureManifest {
   std::vector<CosignSignature> signatures;
 };
 
-// Reads the signatures attached to `image` in `source`; nullopt when there is no .sig tag.
+// Reads the signatures attached to `image` in `source` and hands each one, its payload read or
+// its problem set, to `on_signature` as it arrives, on the calling thread (in any order: `index` is
+// the position). The payload is on_signature's to judge and drop: the bytes held at once stay
+// within limits::kMaxAttachmentBytesInFlight (ImageSource::fetch_blobs). Returns the .sig
+// manifest's descriptor, or nullopt (and no call) when there is no .sig tag.
 // At most limits::kMaxSignaturesPerImage layers (LimitError past that, before any blob is read);
-// each layer's size is checked against limits::kMaxAttachmentLayerBytes from its descriptor
-// before it is read. A blob that does not match its digest is a DigestMismatchError.
+// a layer larger than limits::kMaxSignaturePayloadBytes by its descriptor (it could never be a
+// valid payload) is a problem, not read. A blob that does not match its digest is a
+// DigestMismatchError, thrown once the fetches under way have stopped.
+TRUST_API std::optional<oci::Descriptor> visit_cosign_signatures(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(CosignSignature)>& on_signature);
+
+// The same signatures collected, in layer order: holds every payload at once (up to
+// kMaxSignaturesPerImage × kMaxSignaturePayloadBytes). For tests and tools that need the bytes;
+// verification uses visit_cosign_signatures.
 TRUST_API std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
                                                                   const Digest& image);
 

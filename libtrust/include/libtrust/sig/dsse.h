@@ -41,7 +41,7 @@ class TRUST_API DsseEnvelope {
   static DsseEnvelope sign(std::string_view payload_type, ByteView payload, const PrivateKey& key);
 
   // Strict: a JSON object with exactly payloadType (non-empty string), payload (strict standard
-  // base64) and signatures (1 to limits::kMaxSignaturesPerImage objects, each with a non-empty
+  // base64) and signatures (1 to limits::kMaxDsseSignatures objects, each with a non-empty
   // base64 "sig" and an optional string "keyid"); no other fields; at most kMaxDsseEnvelopeBytes.
   // Throws InputError / LimitError naming `what`.
   static DsseEnvelope parse(ByteView json, std::string_view what);

@@ -25,6 +25,8 @@ inline constexpr std::string_view kInTotoStatementV01 = "https://in-toto.io/Stat
 // The predicate type of a cosign 3 image signature (a statement about the image, predicate {}).
 inline constexpr std::string_view kCosignSignPredicateType = "https://sigstore.dev/cosign/sign/v1";
 
+// Largest statement parsed (the payload of the largest envelope sigil reads).
+inline constexpr std::size_t kMaxStatementBytes = 16u << 20;
 // Subjects per statement (a provenance statement may name many artifacts).
 inline constexpr std::size_t kMaxStatementSubjects = 1000;
 
@@ -58,8 +60,11 @@ struct Statement {
   // set whose sha256/sha512 values are canonical lowercase hex (the other ResourceDescriptor
   // fields uri, content, downloadLocation, mediaType are allowed and ignored); a non-empty
   // predicateType; predicate an object when present (v1 allows it absent: "{}"); no other fields;
-  // JSON caps. Throws InputError / LimitError / UnsupportedError (another _type) naming `what`.
-  TRUST_API static Statement parse(ByteView bytes, std::string_view what);
+  // JSON caps, at most `max_bytes` (an image signature's statement:
+  // limits::kMaxSignaturePayloadBytes). Throws InputError / LimitError / UnsupportedError (another
+  // _type) naming `what`.
+  TRUST_API static Statement parse(ByteView bytes, std::string_view what,
+                                   std::size_t max_bytes = kMaxStatementBytes);
 
   // The subject whose digest set names `digest` (same algorithm, same hex); nullptr if none.
   TRUST_API const StatementSubject* find_subject(const Digest& digest) const;

@@ -11,6 +11,7 @@
 // the fallback index under the tag "sha256-<hex>").
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,12 +60,23 @@ struct BundleReferrer {
   TRUST_API std::string origin() const;
 };
 
-// Reads the bundle referrers of `image` in `source`: the referrers with the bundle artifactType
-// (at most limits::kMaxSignaturesPerImage: LimitError past that, before any manifest is read);
-// each manifest fetched (capped and checked against its digest); its subject must be `image` and
-// its one layer a bundle of at most kMaxBundleBytes by its descriptor before it is read.
-// Entries that fail these checks are returned with `problem` set; a manifest or blob that does
-// not match its digest is a DigestMismatchError.
+// Reads the bundle referrers of `image` in `source` and hands each one, its bundle parsed or its
+// problem set, to `on_referrer` as it is judged, on the calling thread (in any order: `index` is
+// the position in the listing). Returns how many referrers were listed. The referrers with the
+// bundle artifactType, as source.referrers() lists them (capped there at
+// limits::kMaxSignaturesPerImage); each manifest of at most limits::kMaxBundleReferrerManifestBytes
+// by its descriptor (else a problem, not fetched) fetched and checked against its digest;
+// its subject must be `image` and its one layer a bundle of at most
+// limits::kMaxSignatureBundleBytes by its descriptor (a larger one could never be a valid
+// signature: it is a problem, not read). The bundles are fetched through ImageSource::fetch_blobs
+// and parsed one at a time, so the bytes held stay bounded. A manifest or blob that does not
+// match its digest is a DigestMismatchError.
+TRUST_API std::size_t visit_bundle_referrers(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(BundleReferrer)>& on_referrer);
+
+// The same referrers collected, in listing order: holds every bundle at once. For tests and tools
+// that need them; verification uses visit_bundle_referrers.
 TRUST_API std::vector<BundleReferrer> read_bundle_referrers(oci::ImageSource& source,
                                                             const Digest& image);
 

@@ -75,6 +75,13 @@ class TRUST_API Verifier {
   // Throws UsageError when `keys` is empty: a verifier that trusts nothing is a mistake.
   explicit Verifier(TrustedKeys keys);
 
+  // The verdict on one signed entity, by the rules above: what verify_image calls for each
+  // signature as it arrives (so no payload is kept once judged). `policy` must be valid.
+  SignatureVerdict judge(const Digest& image, const sig::CosignSignature& signature,
+                         const Policy& policy) const;
+  SignatureVerdict judge(const Digest& image, const sig::BundleReferrer& bundle,
+                         const Policy& policy) const;
+
   VerificationResult verify(const Digest& image,
                             const std::vector<sig::CosignSignature>& signatures,
                             const Policy& policy) const;
