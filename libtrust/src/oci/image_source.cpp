@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <numeric>
 
 #include "core/parallel.h"
 #include "libtrust/core/error.h"
@@ -54,6 +55,12 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
                      std::to_string(limits::kMaxSignaturesPerImage));
   }
   return out;
+}
+
+std::vector<std::size_t> ImageSource::reading_order(const std::vector<Descriptor>& descs) {
+  std::vector<std::size_t> order(descs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  return order;
 }
 
 bool ImageStore::has_blob(const Digest&) {
