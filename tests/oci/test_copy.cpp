@@ -5,8 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +46,36 @@ sigil::test::BuiltLayout big_image(const fs::path& dir) {
                   sigil::test::layer(2000, sigil::test::LayerCompression::kGzip, 42)};
   return sigil::test::build_layout(dir, {.images = {image}, .index_tag = {}});
 }
+
+// A copy that hangs must fail the run, not stall it until ctest's timeout: if the test is still
+// running after a long grace period (correct code takes a second or two), says so and aborts.
+class Watchdog {
+ public:
+  explicit Watchdog(std::string what) : what_(std::move(what)), thread_([this] { run(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::minutes(3), [&] { return done_; })) return;
+    std::fprintf(stderr, "test_copy: '%s' hung (a copy that never finishes)\n", what_.c_str());
+    std::abort();
+  }
+  std::string what_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 InspectOptions hash_only() {
   return {.threads = 2, .compute_diff_ids = false, .recurse_index = true};
@@ -103,6 +138,7 @@ TEST_CASE("a destination that returns without reading a big blob does not hang t
   MisbehavingStore dst(create_oci_layout(tmp / "dst"), *src,
                        MisbehavingStore::Upload::kOtherWriter);
   auto image = src->resolve(Reference::parse(built.reference("latest")));
+  Watchdog watchdog("early return");
   auto report = copy_image(*src, dst, image, CopyOptions{.parallel_blobs = 2});
   CHECK(dst.big_uploads == 1);
   CHECK(report.blobs_copied == 2);   // the config and the small layer, read by the destination
@@ -122,6 +158,7 @@ TEST_CASE("a destination that fails midway fails the copy at once, with its erro
   auto src = open_oci_layout(built.dir);
   MisbehavingStore dst(create_oci_layout(tmp / "dst"), *src, MisbehavingStore::Upload::kFailMidway);
   auto image = src->resolve(Reference::parse(built.reference("latest")));
+  Watchdog watchdog("failure midway");
   auto t = thrown_by([&] { (void)copy_image(*src, dst, image); });
   CHECK(t.code == ErrorCode::kIo);
   CHECK(t.message == "oci:" + (tmp / "dst").string() + ": the disk is full");
@@ -165,6 +202,7 @@ TEST_CASE("a registry that already has a blob the existence check missed does no
   auto ref = Reference::parse(reg.host() + "/race/one:v1");
   auto dst = registry::open_store(ref, registry_test::fast_options(reg, tmp));
   auto image = src->resolve(Reference::parse(built.reference("latest")));
+  Watchdog watchdog("registry early return");
   auto report = sig::copy_image(*src, *dst, image, "v1", sig::CopyOptions{});
   CHECK(report.blobs_skipped == 1);
   CHECK(report.blobs_copied == 2);
@@ -183,6 +221,7 @@ TEST_CASE("two copies racing on one registry both finish, and the destination ve
     auto ref = Reference::parse(reg.host() + "/race/r" + std::to_string(round) + ":v1");
     std::vector<std::string> errors(2);
     std::vector<sig::CopyReport> reports(2);
+    Watchdog watchdog("racing copies");
     {
       std::vector<std::jthread> copies;
       for (int i = 0; i < 2; ++i) {
