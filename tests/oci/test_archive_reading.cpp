@@ -252,3 +252,35 @@ TEST_CASE("an archive is read through the file first opened, even if the path is
   auto report = inspect_image(*source, desc);
   CHECK(report.layers.at(0).diff_id == built.images[0].layers[0].diff_id);
 }
+
+TEST_CASE("big entries of an uncompressed archive are read by offset and verified",
+          "[oci][archive]") {
+  sigil::test::TempDir tmp;
+  const auto layer = sigil::test::pattern_bytes(6u << 20, 8);
+  std::vector<oci_test::TarItem> items{tar_file("manifest.json", layers_json({"l/layer.tar"})),
+                                       tar_file("c.json", kConfig), tar_file("l/layer.tar", layer)};
+  auto file = write_archive(tmp / "a.tar", items, Filter::kNone);
+  auto source = open_docker_archive(file);
+  auto m = Manifest::parse(source->fetch_manifest(resolve(*source, file)), "manifest");
+  const auto& l = m.layers.at(0);
+  CHECK(source->fetch_blob(l, 8u << 20) == to_bytes(layer));
+  CHECK(source->fetch_blob(l, 8u << 20) == to_bytes(layer));
+  // Rewritten in place with one byte changed: same offsets, other content.
+  auto changed = layer;
+  changed[changed.size() / 2] ^= 1;
+  items[2] = tar_file("l/layer.tar", changed);
+  oci_test::write_file(file, oci_test::tar_of(items));
+  auto t = thrown_by([&] { (void)source->fetch_blob(l, 8u << 20); });
+  CHECK(t.code == ErrorCode::kDigestMismatch);
+  CHECK_THAT(t.message, Catch::StartsWith("docker-archive:" + file.string() + ": blob " +
+                                          l.digest.str() + " does not match its digest"));
+  // Cut short: the entry ends early.
+  auto tar = oci_test::tar_of(items);
+  tar.resize(tar.size() - (3u << 20));
+  oci_test::write_file(file, tar);
+  auto u = thrown_by([&] { (void)source->fetch_blob(l, 8u << 20); });
+  CHECK(u.code == ErrorCode::kInput);
+  CHECK(u.message ==
+        "docker-archive:" + file.string() +
+            ": entry 'l/layer.tar' ends early: the archive changed after it was opened");
+}

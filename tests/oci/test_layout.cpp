@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "libtrust/core/file.h"
@@ -397,4 +398,55 @@ TEST_CASE("set_tag refuses to grow index.json past kMaxIndexEntries", "[oci][lay
   CHECK(t.message ==
         "oci:" + built.dir.string() + "/index.json: 1001 entries is over the limit of 1000");
   CHECK_FALSE(store->find_tag("one-more").has_value());
+}
+
+TEST_CASE("big blobs, read ahead on a second thread, are verified like small ones",
+          "[oci][layout]") {
+  sigil::test::TempDir tmp;
+  sigil::test::ImageSpec image;
+  image.layers = {sigil::test::layer(6u << 20, sigil::test::LayerCompression::kNone, 3)};
+  auto built = sigil::test::build_layout(tmp / "img", {.images = {image}, .index_tag = {}});
+  const auto& layer = built.images[0].layers[0];
+  auto store = open_oci_layout(built.dir);
+  // Several at once: some read ahead, the others (no idle core) read on their own thread.
+  {
+    std::vector<Bytes> got(4);
+    std::vector<std::jthread> readers;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      readers.emplace_back([&, i] { got[i] = store->fetch_blob(layer.descriptor, 8u << 20); });
+    }
+    readers.clear();
+    for (const auto& g : got) CHECK(g == layer.blob);
+  }
+  const auto path = built.blob_path(layer.descriptor.digest);
+  auto tampered = layer.blob;
+  tampered[tampered.size() - 1] ^= 1;
+  write_file_atomic(path, tampered);
+  CHECK(code_of([&] { (void)store->fetch_blob(layer.descriptor, 8u << 20); }) ==
+        ErrorCode::kDigestMismatch);
+  auto longer = layer.blob;
+  longer.resize(longer.size() + (1u << 20), 0);
+  write_file_atomic(path, longer);
+  std::uint64_t seen = 0;
+  auto t = thrown_by(
+      [&] { store->stream_blob(layer.descriptor, [&](ByteView b) { seen += b.size(); }); });
+  CHECK(t.code == ErrorCode::kDigestMismatch);
+  CHECK(t.message == "oci:" + built.dir.string() + ": blob " + layer.descriptor.digest.str() +
+                         " is longer than the " + std::to_string(layer.descriptor.size) +
+                         " bytes its descriptor declares");
+  CHECK(seen <= layer.descriptor.size);
+  write_file_atomic(path, ByteView(layer.blob).subspan(0, layer.blob.size() - 100));
+  CHECK(code_of([&] { (void)store->fetch_blob(layer.descriptor, 8u << 20); }) ==
+        ErrorCode::kDigestMismatch);
+  // A sink that fails stops the reading, and its error comes back.
+  write_file_atomic(path, layer.blob);
+  int calls = 0;
+  auto s = thrown_by([&] {
+    store->stream_blob(layer.descriptor, [&](ByteView) {
+      if (++calls == 3) throw IoError("sink full");
+    });
+  });
+  CHECK(s.code == ErrorCode::kIo);
+  CHECK(s.message == "sink full");
+  CHECK(calls == 3);
 }

@@ -20,6 +20,7 @@
 #include "libtrust/core/limits.h"
 #include "libtrust/core/text.h"
 #include "oci/oci_internal.h"
+#include "oci/read_ahead.h"
 
 namespace trust::oci {
 namespace {
@@ -116,6 +117,7 @@ class ArchiveFile {
 
   const std::string& name() const { return name_; }
   std::uint64_t size() const { return size_; }
+  int fd() const { return fd_.get(); }
 
   // Up to `len` bytes at `offset`; 0 at the end of the file.
   std::size_t read_some(std::uint64_t offset, std::uint8_t* buf, std::size_t len) const {
@@ -486,19 +488,11 @@ class DockerArchive final : public ImageSource {
   // An entry of an uncompressed archive, read by offset.
   void stream_at(const std::string& n, const Entry& entry,
                  const std::function<void(ByteView)>& emit) {
-    std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(detail::kChunkBytes, entry.size)));
-    std::uint64_t done = 0;
-    while (done < entry.size) {
-      const auto want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), entry.size - done));
-      const auto got = file_.read_some(*entry.offset + done, buf.data(), want);
-      if (got == 0) {
-        throw InputError(name_ + ": entry '" + excerpt(n) +
-                         "' ends early: the archive changed after it was opened");
-      }
-      done += got;
-      emit(ByteView(buf.data(), got));
+    const auto got = detail::read_file(file_.fd(), *entry.offset, entry.size, entry.size, emit,
+                                       name_ + ": reading '" + excerpt(n) + "'");
+    if (got != entry.size) {
+      throw InputError(name_ + ": entry '" + excerpt(n) +
+                       "' ends early: the archive changed after it was opened");
     }
   }
 

@@ -15,6 +15,7 @@
 #include "libtrust/core/limits.h"
 #include "libtrust/core/text.h"
 #include "oci/oci_internal.h"
+#include "oci/read_ahead.h"
 
 namespace trust::oci {
 namespace {
@@ -107,19 +108,15 @@ class OciLayout final : public ImageStore {
   void stream_blob(const Descriptor& desc, const std::function<void(ByteView)>& sink) override {
     auto fd = open_blob(desc.digest);
     detail::BlobVerifier verifier(desc, name_);
-    std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(detail::kChunkBytes, desc.size + 1)));
-    while (true) {
-      auto n = ::read(fd.get(), buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw IoError(name_ + ": reading blob " + desc.digest.str() + ": " + errno_text(errno));
-      }
-      if (n == 0) break;
-      ByteView chunk(buf.data(), static_cast<std::size_t>(n));
-      verifier.update(chunk);
-      sink(chunk);
-    }
+    // One byte past the declared size, so that a longer blob is refused, not cut.
+    const auto limit = desc.size == UINT64_MAX ? desc.size : desc.size + 1;
+    detail::read_file(
+        fd.get(), 0, limit, desc.size,
+        [&](ByteView chunk) {
+          verifier.update(chunk);
+          sink(chunk);
+        },
+        name_ + ": reading blob " + desc.digest.str());
     verifier.finish();
   }
 
