@@ -230,7 +230,10 @@ TEST_CASE("a diffID that disagrees with the config is reported, not hidden", "[o
 
 TEST_CASE("inspect options are validated", "[oci][inspect]") {
   CHECK(code_of([] { opts(100000).validate(); }) == ErrorCode::kUsage);
-  CHECK_NOTHROW(InspectOptions{}.validate());
+  CHECK(code_of([] { opts(257).validate(); }) == ErrorCode::kUsage);
+  // At the maximum: a whole inspection runs with it.
+  auto r = inspect_tag("oci:" + kData + "/image-oci:v1", opts(256));
+  CHECK(r.layers.size() == 1);
 }
 
 TEST_CASE("indexes nested kMaxIndexNesting deep are read, one more level is refused",

@@ -2,15 +2,22 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/oci/layout.h"
+#include "libtrust/sig/cosign_layout.h"
+#include "libtrust/sig/referrers.h"
+#include "libtrust/sig/signer.h"
 #include "oci/oci_test_util.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
+#include "support/test_keys.h"
 
 using namespace trust;
 using namespace trust::oci;
@@ -104,7 +111,7 @@ TEST_CASE("a directory that is not a layout is refused on open", "[oci][layout]"
   sigil::test::write_text_file(tmp / "d" / "index.json", R"({"schemaVersion":2,"manifests":[]})");
   CHECK(code_of([&] { open_oci_layout(tmp / "d"); }) == ErrorCode::kUnsupported);
   sigil::test::write_text_file(tmp / "d" / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-  CHECK_NOTHROW(open_oci_layout(tmp / "d"));
+  CHECK(open_oci_layout(tmp / "d")->find_tag("latest") == std::nullopt);
   sigil::test::write_text_file(tmp / "d" / "index.json", R"({"schemaVersion":2,"manifests":[)");
   CHECK(code_of([&] { open_oci_layout(tmp / "d"); }) == ErrorCode::kInput);
 }
@@ -124,10 +131,13 @@ TEST_CASE("blob reads are verified against digest and size", "[oci][layout]") {
   CHECK(t.code == ErrorCode::kDigestMismatch);
   CHECK(t.message.find(layer.descriptor.digest.str()) != std::string::npos);
   CHECK(t.message.find("oci:" + built.dir.string()) != std::string::npos);
-  bool sink_called = false;
+  // Streamed: the sink sees every byte, and only the end says they were wrong (a sink must not
+  // act on content before stream_blob returns).
+  std::uint64_t streamed = 0;
   CHECK(code_of([&] {
-          store->stream_blob(layer.descriptor, [&](ByteView) { sink_called = true; });
+          store->stream_blob(layer.descriptor, [&](ByteView b) { streamed += b.size(); });
         }) == ErrorCode::kDigestMismatch);
+  CHECK(streamed == layer.descriptor.size);
 
   // Longer than declared: refused before the excess reaches the sink.
   auto longer = layer.blob;
@@ -168,7 +178,7 @@ TEST_CASE("declared sizes over a cap are refused before reading", "[oci][layout]
   auto store = open_oci_layout(kData + "/image-oci");
   auto desc = store->resolve(Reference::parse("oci:" + kData + "/image-oci:v1"));
   CHECK(code_of([&] { store->fetch_blob(desc, desc.size - 1); }) == ErrorCode::kLimit);
-  CHECK_NOTHROW(store->fetch_blob(desc, desc.size));
+  CHECK(Digest::of(store->fetch_blob(desc, desc.size)) == desc.digest);
   auto big = desc;
   big.size = limits::kMaxManifestBytes + 1;
   CHECK(code_of([&] { store->fetch_manifest(big); }) == ErrorCode::kLimit);
@@ -187,20 +197,39 @@ TEST_CASE("symlinks inside the layout are refused", "[oci][layout][escape]") {
     auto store = open_oci_layout(built.dir);
     auto t = thrown_by([&] { store->fetch_blob(layer.descriptor, 1 << 20); });
     CHECK(t.code == ErrorCode::kInput);
-    CHECK(t.message.find("symbolic link") != std::string::npos);
+    CHECK(t.message == "oci:" + built.dir.string() + ": blob " + layer.descriptor.digest.str() +
+                           " is a symbolic link (refused: paths must stay in the layout)");
   }
   SECTION("blobs/sha256 is a symlink to another directory") {
     auto built = sigil::test::build_layout(tmp / "img");
     fs::remove_all(built.dir / "blobs" / "sha256");
     fs::create_directory_symlink(outside.dir / "blobs" / "sha256", built.dir / "blobs" / "sha256");
     auto store = open_oci_layout(built.dir);
-    CHECK(code_of([&] { store->fetch_blob(layer.descriptor, 1 << 20); }) == ErrorCode::kInput);
+    auto t = thrown_by([&] { store->fetch_blob(layer.descriptor, 1 << 20); });
+    CHECK(t.code == ErrorCode::kInput);
+    CHECK(t.message == "oci:" + built.dir.string() +
+                           ": blobs/sha256/ is a symbolic link (refused: paths must stay in the "
+                           "layout)");
+  }
+  SECTION("blobs is a symlink to another directory") {
+    auto built = sigil::test::build_layout(tmp / "img");
+    fs::remove_all(built.dir / "blobs");
+    fs::create_directory_symlink(outside.dir / "blobs", built.dir / "blobs");
+    auto store = open_oci_layout(built.dir);
+    auto t = thrown_by([&] { store->fetch_blob(layer.descriptor, 1 << 20); });
+    CHECK(t.code == ErrorCode::kInput);
+    CHECK(t.message == "oci:" + built.dir.string() +
+                           ": blobs/ is a symbolic link (refused: paths must stay in the layout)");
   }
   SECTION("index.json is a symlink") {
     auto built = sigil::test::build_layout(tmp / "img");
     fs::remove(built.dir / "index.json");
     fs::create_symlink(outside.dir / "index.json", built.dir / "index.json");
-    CHECK(code_of([&] { open_oci_layout(built.dir); }) == ErrorCode::kInput);
+    auto t = thrown_by([&] { open_oci_layout(built.dir); });
+    CHECK(t.code == ErrorCode::kInput);
+    CHECK(t.message == "oci:" + built.dir.string() +
+                           ": index.json is a symbolic link (refused: paths must stay in the "
+                           "layout)");
   }
 }
 
@@ -267,4 +296,157 @@ TEST_CASE("create_oci_layout refuses a non-empty directory that is not a layout"
   CHECK(code_of([&] { create_oci_layout(tmp / "d"); }) == ErrorCode::kExists);
   auto built = sigil::test::build_layout(tmp / "img");
   CHECK(create_oci_layout(built.dir)->find_tag("latest")->digest == built.manifest_digest);
+}
+
+TEST_CASE("signing into a layout keeps every index.json entry and field it does not change",
+          "[oci][layout][write]") {
+  using nlohmann::json;
+  sigil::test::TempDir tmp;
+  sigil::test::ImageSpec other;
+  other.tag = "other";
+  other.layers = {sigil::test::layer(10, sigil::test::LayerCompression::kGzip, 7)};
+  auto built = sigil::test::build_layout(
+      tmp / "img", {.images = {sigil::test::ImageSpec{}, other}, .index_tag = {}});
+  const auto& a = built.images[0].manifest;
+  const auto& b = built.images[1].manifest;
+  // What sigil does not model, in entries and at the top level, as another tool may write it.
+  auto entry = [](const Descriptor& d, const std::string& tag) {
+    return json{{"mediaType", d.media_type},
+                {"digest", d.digest.str()},
+                {"size", d.size},
+                {"annotations", {{"org.opencontainers.image.ref.name", tag}, {"x.note", "é ✓"}}},
+                {"platform",
+                 {{"architecture", "amd64"},
+                  {"os", "linux"},
+                  {"os.features", json::array({"win32k"})},
+                  {"features", json::array({"sse4", "avx2"})},
+                  {"variant", "v3"}}},
+                {"data", "e30="},
+                {"urls", json::array({"https://example.com/blob"})},
+                {"x-unknown", {{"nested", json::array({1, 2.5, true, nullptr, "s"})}}}};
+  };
+  json before = {{"schemaVersion", 2},
+                 {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                 {"manifests", json::array({entry(a, "latest"), entry(b, "other")})},
+                 {"annotations", {{"org.opencontainers.image.created", "2024-01-01T00:00:00Z"}}},
+                 {"x-extension", {{"k", json::array({"v", 3})}}}};
+  sigil::test::write_text_file(built.dir / "index.json", before.dump());
+
+  auto store = open_oci_layout(built.dir);
+  const auto& key = sigil::test::test_key();
+  sig::SignOptions options{
+      .docker_reference = "example.com/app", .annotations = {}, .recursive = false};
+  auto image = store->resolve(Reference::parse(built.reference("latest")));
+  REQUIRE(sig::sign_image(*store, image, key, options).size() == 1);
+  REQUIRE(sig::sign_image_bundle(*store, image, key, options).size() == 1);
+  // Tagging "other" with the image it already names leaves its entry as it is.
+  store->set_tag("other", b);
+
+  auto after = json::parse(sigil::test::read_text_file(built.dir / "index.json"));
+  // The .sig tag and the referrers fallback tag were added after the existing entries.
+  REQUIRE(after["manifests"].size() == 4);
+  CHECK(after["manifests"][0] == before["manifests"][0]);
+  CHECK(after["manifests"][1] == before["manifests"][1]);
+  CHECK(after["manifests"][2]["annotations"]["org.opencontainers.image.ref.name"] ==
+        sig::signature_tag(a.digest));
+  CHECK(after["manifests"][3]["annotations"]["org.opencontainers.image.ref.name"] ==
+        referrers_fallback_tag(a.digest));
+  auto rest = [](json j) {
+    j.erase("manifests");
+    return j;
+  };
+  CHECK(rest(after) == rest(before));
+
+  // An index.json without a mediaType gets the OCI one, and keeps the rest.
+  before.erase("mediaType");
+  sigil::test::write_text_file(built.dir / "index.json", before.dump());
+  store->set_tag("third", a);
+  after = json::parse(sigil::test::read_text_file(built.dir / "index.json"));
+  CHECK(after["mediaType"] == "application/vnd.oci.image.index.v1+json");
+  after.erase("mediaType");
+  CHECK(rest(after) == rest(before));
+  CHECK(after["manifests"][0] == before["manifests"][0]);
+  CHECK(after["manifests"][1] == before["manifests"][1]);
+
+  // Moving a tag to another image rewrites that entry, in its position, and nothing else.
+  store->set_tag("other", a);
+  auto moved = json::parse(sigil::test::read_text_file(built.dir / "index.json"));
+  CHECK(moved["manifests"][0] == before["manifests"][0]);
+  CHECK(moved["manifests"][1] ==
+        json::parse(R"({"mediaType":")" + a.media_type + R"(","digest":")" + a.digest.str() +
+                    R"(","size":)" + std::to_string(a.size) +
+                    R"(,"annotations":{"org.opencontainers.image.ref.name":"other"}})"));
+  CHECK(moved["manifests"].size() == after["manifests"].size());
+}
+
+TEST_CASE("set_tag refuses to grow index.json past kMaxIndexEntries", "[oci][layout][limits]") {
+  sigil::test::TempDir tmp;
+  auto built = sigil::test::build_layout(tmp / "img");
+  const auto m = built.images[0].manifest;
+  std::vector<Descriptor> entries;
+  for (std::size_t i = 0; i < limits::kMaxIndexEntries - 1; ++i) {
+    auto d = m;
+    d.annotations[std::string(kAnnotationRefName)] = "t" + std::to_string(i);
+    entries.push_back(d);
+  }
+  sigil::test::write_index_json(built.dir, entries);
+  auto store = open_oci_layout(built.dir);
+  store->set_tag("last", m);  // the 1000th entry
+  CHECK(store->find_tag("last")->digest == m.digest);
+  auto t = thrown_by([&] { store->set_tag("one-more", m); });
+  CHECK(t.code == ErrorCode::kLimit);
+  CHECK(t.message ==
+        "oci:" + built.dir.string() + "/index.json: 1001 entries is over the limit of 1000");
+  CHECK_FALSE(store->find_tag("one-more").has_value());
+}
+
+TEST_CASE("big blobs, read ahead on a second thread, are verified like small ones",
+          "[oci][layout]") {
+  sigil::test::TempDir tmp;
+  sigil::test::ImageSpec image;
+  image.layers = {sigil::test::layer(6u << 20, sigil::test::LayerCompression::kNone, 3)};
+  auto built = sigil::test::build_layout(tmp / "img", {.images = {image}, .index_tag = {}});
+  const auto& layer = built.images[0].layers[0];
+  auto store = open_oci_layout(built.dir);
+  // Several at once: some read ahead, the others (no idle core) read on their own thread.
+  {
+    std::vector<Bytes> got(4);
+    std::vector<std::jthread> readers;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      readers.emplace_back([&, i] { got[i] = store->fetch_blob(layer.descriptor, 8u << 20); });
+    }
+    readers.clear();
+    for (const auto& g : got) CHECK(g == layer.blob);
+  }
+  const auto path = built.blob_path(layer.descriptor.digest);
+  auto tampered = layer.blob;
+  tampered[tampered.size() - 1] ^= 1;
+  write_file_atomic(path, tampered);
+  CHECK(code_of([&] { (void)store->fetch_blob(layer.descriptor, 8u << 20); }) ==
+        ErrorCode::kDigestMismatch);
+  auto longer = layer.blob;
+  longer.resize(longer.size() + (1u << 20), 0);
+  write_file_atomic(path, longer);
+  std::uint64_t seen = 0;
+  auto t = thrown_by(
+      [&] { store->stream_blob(layer.descriptor, [&](ByteView b) { seen += b.size(); }); });
+  CHECK(t.code == ErrorCode::kDigestMismatch);
+  CHECK(t.message == "oci:" + built.dir.string() + ": blob " + layer.descriptor.digest.str() +
+                         " is longer than the " + std::to_string(layer.descriptor.size) +
+                         " bytes its descriptor declares");
+  CHECK(seen <= layer.descriptor.size);
+  write_file_atomic(path, ByteView(layer.blob).subspan(0, layer.blob.size() - 100));
+  CHECK(code_of([&] { (void)store->fetch_blob(layer.descriptor, 8u << 20); }) ==
+        ErrorCode::kDigestMismatch);
+  // A sink that fails stops the reading, and its error comes back.
+  write_file_atomic(path, layer.blob);
+  int calls = 0;
+  auto s = thrown_by([&] {
+    store->stream_blob(layer.descriptor, [&](ByteView) {
+      if (++calls == 3) throw IoError("sink full");
+    });
+  });
+  CHECK(s.code == ErrorCode::kIo);
+  CHECK(s.message == "sink full");
+  CHECK(calls == 3);
 }

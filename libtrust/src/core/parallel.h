@@ -1,6 +1,6 @@
 #pragma once
-// A small work-sharing loop for I/O-bound fan-out (fetching many small attachments from a
-// registry at once). Not for CPU-bound work sized to the cores: see oci/inspect for that.
+// A small work-sharing loop: fetching many small attachments from a registry at once, copying
+// blobs, hashing layers (oci/inspect, with one thread per core).
 
 #include <cstddef>
 #include <functional>

@@ -3,6 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstdarg>
+#include <cstdio>
+
 #include "lazy/lazy_library.h"
 
 // Reading.
@@ -104,3 +107,18 @@ SIGIL_LAZY_FUNCTION(archive_library, la_int64_t, archive_entry_size, (struct arc
 SIGIL_LAZY_FUNCTION(archive_library, int, archive_entry_size_is_set, (struct archive_entry * e),
                     (e))
 SIGIL_LAZY_FUNCTION(archive_library, time_t, archive_entry_mtime, (struct archive_entry * e), (e))
+SIGIL_LAZY_FUNCTION(archive_library, int, archive_entry_sparse_count, (struct archive_entry * e),
+                    (e))
+
+// Variadic: the message is formatted here and handed over as one "%s" argument.
+extern "C" void archive_set_error(struct archive* a, int err, const char* fmt, ...) {
+  static const auto real =
+      ::trust::detail::archive_library().function<decltype(&::archive_set_error)>(
+          "archive_set_error");
+  char message[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  real(a, err, "%s", message);
+}

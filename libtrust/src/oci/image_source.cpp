@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "libtrust/core/error.h"
@@ -53,6 +54,12 @@ std::vector<Descriptor> ImageSource::referrers(const Digest& subject,
   limits::check(out.size(), limits::kMaxSignaturesPerImage,
                 describe() + ": referrers index " + referrers_fallback_tag(subject), "referrers");
   return out;
+}
+
+std::vector<std::size_t> ImageSource::reading_order(const std::vector<Descriptor>& descs) {
+  std::vector<std::size_t> order(descs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  return order;
 }
 
 bool ImageStore::has_blob(const Digest&) {

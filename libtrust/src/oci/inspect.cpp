@@ -4,19 +4,22 @@
 #include <zstd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <exception>
+#include <map>
+#include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "core/parallel.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "oci/oci_internal.h"
+#include "oci/walk.h"
 
 namespace trust::oci {
 namespace {
 
-// An index of indexes is legal; nesting deeper than this is refused.
 constexpr unsigned kMaxInspectThreads = 256;
 
 // Decompresses a layer as it streams and hashes the uncompressed bytes (the diffID), in constant
@@ -188,40 +191,45 @@ LayerReport inspect_layer(ImageSource& source, const Descriptor& layer, std::siz
   return report;
 }
 
-std::vector<LayerReport> inspect_layers(ImageSource& source, const std::vector<Descriptor>& layers,
-                                        const InspectOptions& options) {
-  const std::size_t n = layers.size();
-  std::vector<std::optional<LayerReport>> results(n);
-  std::vector<std::exception_ptr> errors(n);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto work = [&] {
-    while (!failed.load()) {
-      auto i = next.fetch_add(1);
-      if (i >= n) return;
-      try {
-        results[i] = inspect_layer(source, layers[i], i, options);
-      } catch (...) {
-        errors[i] = std::current_exception();
-        failed.store(true);
-      }
+// One inspect_image call: its walk, and the layers already hashed (each distinct layer is read
+// once per call, however many manifests list it or however often one lists it).
+struct Inspection {
+  ImageSource& source;
+  const InspectOptions& options;
+  detail::ImageWalk walk;
+  std::map<std::pair<Digest, std::string>, LayerReport> layers;
+};
+
+std::vector<LayerReport> inspect_layers(Inspection& in, const std::vector<Descriptor>& layers) {
+  auto key = [](const Descriptor& d) { return std::make_pair(d.digest, d.media_type); };
+  std::vector<Descriptor> todo;
+  std::vector<std::size_t> position;  // in the manifest, for messages
+  std::set<std::pair<Digest, std::string>> queued;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (in.layers.count(key(layers[i])) == 0 && queued.insert(key(layers[i])).second) {
+      todo.push_back(layers[i]);
+      position.push_back(i);
     }
-  };
-  unsigned threads =
-      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  if (!source.supports_parallel_reads()) threads = 1;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(n, 1)));
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-  }  // joins
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
   }
+  // In the order the source reads best (a compressed archive: front to back), on up to one
+  // thread per core where the source allows parallel reads.
+  const auto order = in.source.reading_order(todo);
+  std::vector<std::optional<LayerReport>> results(todo.size());
+  std::size_t threads =
+      in.options.threads ? in.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (!in.source.supports_parallel_reads()) threads = 1;
+  trust::detail::for_each_index(todo.size(), threads, [&](std::size_t k) {
+    const auto i = order.at(k);
+    results[i] = inspect_layer(in.source, todo[i], position[i], in.options);
+  });
+  for (std::size_t i = 0; i < todo.size(); ++i) in.layers.emplace(key(todo[i]), *results[i]);
   std::vector<LayerReport> out;
-  out.reserve(n);
-  for (auto& r : results) out.push_back(std::move(*r));
+  out.reserve(layers.size());
+  for (const auto& l : layers) {
+    auto report = in.layers.at(key(l));
+    report.descriptor = l;  // as this manifest lists it (annotations may differ)
+    out.push_back(std::move(report));
+  }
   return out;
 }
 
@@ -229,39 +237,38 @@ bool is_image_config(std::string_view media_type) {
   return media_type == media_type::kOciConfig || media_type == media_type::kDockerConfig;
 }
 
-ImageReport inspect(ImageSource& source, const Descriptor& desc, const InspectOptions& options,
-                    int depth) {
-  auto what = source.describe() + ": manifest " + desc.digest.str();
-  auto bytes = source.fetch_manifest(desc);
+ImageReport inspect(Inspection& in, const Descriptor& desc, int depth) {
+  auto& source = in.source;
   ImageReport report;
   report.manifest = desc;
   report.platform = desc.platform;
-  if (classify_manifest(bytes, desc.media_type, what) == ManifestKind::kIndex) {
-    auto index = Index::parse(bytes, what);
+  auto node = in.walk.enter(desc, depth);
+  if (!node) {
+    report.repeated = true;
+    return report;
+  }
+  if (node->kind == ManifestKind::kIndex) {
+    const auto& index = *node->index;
     if (report.manifest.media_type.empty()) {
       report.manifest.media_type =
           index.media_type.empty() ? std::string(media_type::kOciIndex) : index.media_type;
     }
-    if (!options.recurse_index) return report;
-    if (depth >= limits::kMaxIndexNesting) {
-      throw LimitError(what + ": indexes nested deeper than " +
-                       std::to_string(limits::kMaxIndexNesting));
-    }
+    if (!in.options.recurse_index) return report;
     for (const auto& child : index.manifests) {
       if (is_manifest_media_type(child.media_type) || is_index_media_type(child.media_type)) {
-        report.children.push_back(inspect(source, child, options, depth + 1));
+        report.children.push_back(inspect(in, child, depth + 1));
       } else {
         // An artifact listed in an index: its bytes are still checked.
-        if (child.size <= limits::kMaxManifestBytes) (void)source.fetch_manifest(child);
         ImageReport artifact;
         artifact.manifest = child;
         artifact.platform = child.platform;
+        artifact.repeated = !in.walk.enter_blob(child, depth + 1);
         report.children.push_back(std::move(artifact));
       }
     }
     return report;
   }
-  auto manifest = Manifest::parse(bytes, what);
+  const auto& manifest = *node->manifest;
   if (report.manifest.media_type.empty()) {
     report.manifest.media_type =
         manifest.media_type.empty() ? std::string(media_type::kOciManifest) : manifest.media_type;
@@ -280,8 +287,8 @@ ImageReport inspect(ImageSource& source, const Descriptor& desc, const InspectOp
       report.platform = std::move(p);
     }
   }
-  report.layers = inspect_layers(source, manifest.layers, options);
-  if (config && options.compute_diff_ids) {
+  report.layers = inspect_layers(in, manifest.layers);
+  if (config && in.options.compute_diff_ids) {
     report.diff_ids_consistent = config->diff_ids.size() == report.layers.size();
     for (std::size_t i = 0; i < report.layers.size(); ++i) {
       auto& l = report.layers[i];
@@ -304,7 +311,11 @@ void InspectOptions::validate() const {
 ImageReport inspect_image(ImageSource& source, const Descriptor& manifest,
                           const InspectOptions& options) {
   options.validate();
-  return inspect(source, manifest, options, 0);
+  Inspection in{.source = source,
+                .options = options,
+                .walk = detail::ImageWalk(source, manifest),
+                .layers = {}};
+  return inspect(in, manifest, 0);
 }
 
 }  // namespace trust::oci

@@ -13,7 +13,9 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
+#include "libtrust/core/text.h"
 #include "oci/oci_internal.h"
+#include "oci/read_ahead.h"
 
 namespace trust::oci {
 namespace {
@@ -22,7 +24,9 @@ using detail::Fd;
 namespace fs = std::filesystem;
 
 constexpr std::string_view kLayoutVersion = "1.0.0";
-constexpr std::size_t kMaxOciLayoutFileBytes = 4096;
+
+// What open_at() expects to find.
+enum class Want { kFile, kDirectory };
 
 std::string errno_text(int e) {
   return std::strerror(e);
@@ -31,10 +35,16 @@ std::string errno_text(int e) {
 class OciLayout final : public ImageStore {
  public:
   explicit OciLayout(fs::path dir) : dir_(std::move(dir)), name_("oci:" + dir_.string()) {
-    root_ = Fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    // The operator's path (a symlink to a layout is fine); O_NONBLOCK: a FIFO there cannot block.
+    root_ = Fd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC));
     if (!root_) {
       int e = errno;
       if (e == ENOENT) throw NotFoundError(name_ + ": no such directory");
+      struct stat st {};
+      if (e == ENOTDIR && ::stat(dir_.c_str(), &st) == 0) {
+        throw InputError(name_ + ": not a directory (it is " +
+                         std::string(detail::file_type_name(st.st_mode)) + ")");
+      }
       throw IoError(name_ + ": cannot open the layout directory: " + errno_text(e));
     }
   }
@@ -43,15 +53,15 @@ class OciLayout final : public ImageStore {
   void check() {
     Bytes layout_bytes;
     try {
-      layout_bytes = read_small("oci-layout", kMaxOciLayoutFileBytes, "oci-layout");
+      layout_bytes = read_small("oci-layout", limits::kMaxOciLayoutFileBytes, "oci-layout");
     } catch (const NotFoundError&) {
       throw InputError(name_ + ": not an OCI image layout (no oci-layout file)");
     }
     auto what = name_ + "/oci-layout";
-    auto j = trust::detail::parse_json(layout_bytes, what, kMaxOciLayoutFileBytes);
+    auto j = trust::detail::parse_json(layout_bytes, what, limits::kMaxOciLayoutFileBytes);
     auto version = trust::detail::require_string(j, "imageLayoutVersion", what);
     if (version != kLayoutVersion) {
-      throw UnsupportedError(what + ": imageLayoutVersion '" + version.substr(0, 40) +
+      throw UnsupportedError(what + ": imageLayoutVersion '" + excerpt(version, 40) +
                              "' is not supported (only 1.0.0)");
     }
     try {
@@ -98,19 +108,15 @@ class OciLayout final : public ImageStore {
   void stream_blob(const Descriptor& desc, const std::function<void(ByteView)>& sink) override {
     auto fd = open_blob(desc.digest);
     detail::BlobVerifier verifier(desc, name_);
-    std::vector<std::uint8_t> buf(
-        static_cast<std::size_t>(std::min<std::uint64_t>(detail::kChunkBytes, desc.size + 1)));
-    while (true) {
-      auto n = ::read(fd.get(), buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw IoError(name_ + ": reading blob " + desc.digest.str() + ": " + errno_text(errno));
-      }
-      if (n == 0) break;
-      ByteView chunk(buf.data(), static_cast<std::size_t>(n));
-      verifier.update(chunk);
-      sink(chunk);
-    }
+    // One byte past the declared size, so that a longer blob is refused, not cut.
+    const auto limit = desc.size == UINT64_MAX ? desc.size : desc.size + 1;
+    detail::read_file(
+        fd.get(), 0, limit, desc.size,
+        [&](ByteView chunk) {
+          verifier.update(chunk);
+          sink(chunk);
+        },
+        name_ + ": reading blob " + desc.digest.str());
     verifier.finish();
   }
 
@@ -139,8 +145,9 @@ class OciLayout final : public ImageStore {
   // Written to a temporary file while hashing; renamed into place only when digest and size match.
   void put_blob_stream(const Descriptor& desc, const BlobReader& read) override {
     const auto& digest = desc.digest;
-    auto blobs = open_or_make_dir(root_, "blobs");
-    auto alg = open_or_make_dir(blobs, std::string(to_string(digest.algorithm())));
+    const auto alg_name = std::string(to_string(digest.algorithm()));
+    auto blobs = open_or_make_dir(root_, "blobs", "blobs/");
+    auto alg = open_or_make_dir(blobs, alg_name, "blobs/" + alg_name + "/");
     std::random_device rd;
     auto tmp = ".tmp-" + digest.hex().substr(0, 16) + "-" + std::to_string(rd());
     Fd out(::openat(alg.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -193,10 +200,7 @@ class OciLayout final : public ImageStore {
   }
 
   Descriptor put_manifest(ByteView bytes, std::string_view media_type) override {
-    if (bytes.size() > limits::kMaxManifestBytes) {
-      throw LimitError(name_ + ": manifest of " + std::to_string(bytes.size()) +
-                       " bytes is over the limit of " + std::to_string(limits::kMaxManifestBytes));
-    }
+    limits::check(bytes.size(), limits::kMaxManifestBytes, name_ + ": manifest to store", "bytes");
     auto kind = classify_manifest(bytes, media_type, name_ + ": manifest to store");
     Descriptor d;
     d.media_type = std::string(media_type);
@@ -213,95 +217,120 @@ class OciLayout final : public ImageStore {
     return d;
   }
 
+  // index.json belongs to the user: only the entry of `tag` is rewritten (and not even that when
+  // it already names `desc`). Every other entry and field, including what sigil does not model
+  // (an entry's `data`, `platform.features`, unknown fields, top-level extensions), is written
+  // back as it was read.
   void set_tag(std::string_view tag, const Descriptor& desc) override {
     if (tag.empty()) throw UsageError(name_ + ": empty tag");
-    auto index = read_index();
+    const auto what = name_ + "/index.json";
+    const auto bytes = read_small("index.json", limits::kMaxManifestBytes, "index.json");
+    const auto index = Index::parse(bytes, what);  // strict: only a valid index is rewritten
+    auto doc = detail::parse_ordered_json(bytes, what, limits::kMaxManifestBytes);
     Descriptor entry = desc;
     entry.annotations[std::string(kAnnotationRefName)] = std::string(tag);
-    std::vector<Descriptor> kept;
+    auto& listed = doc["manifests"];  // parallel to index.manifests
+    detail::OrderedJson kept = detail::OrderedJson::array();
     bool placed = false;
-    for (auto& d : index.manifests) {
-      auto it = d.annotations.find(std::string(kAnnotationRefName));
-      if (it != d.annotations.end() && it->second == tag) {
-        if (!placed) kept.push_back(entry);  // keep its position
+    for (std::size_t i = 0; i < index.manifests.size(); ++i) {
+      const auto& annotations = index.manifests[i].annotations;
+      auto it = annotations.find(std::string(kAnnotationRefName));
+      if (it != annotations.end() && it->second == tag) {
+        // In its position; an entry that already names this very descriptor stays as it is.
+        const auto& old = index.manifests[i];
+        const bool same =
+            old.digest == desc.digest && old.media_type == desc.media_type && old.size == desc.size;
+        if (!placed) {
+          kept.push_back(same ? std::move(listed[i]) : detail::descriptor_to_json(entry));
+        }
         placed = true;
         continue;
       }
-      kept.push_back(std::move(d));
+      kept.push_back(std::move(listed[i]));
     }
-    if (!placed) kept.push_back(entry);
-    if (kept.size() > limits::kMaxIndexEntries) {
-      throw LimitError(name_ + "/index.json: would hold " + std::to_string(kept.size()) +
-                       " entries, over the limit of " + std::to_string(limits::kMaxIndexEntries));
-    }
-    index.manifests = std::move(kept);
-    if (index.media_type.empty()) index.media_type = std::string(media_type::kOciIndex);
-    write_index(index);
-  }
-
-  void write_index(Index& index) {
-    auto text = index.to_json();
+    if (!placed) kept.push_back(detail::descriptor_to_json(entry));
+    limits::check(kept.size(), limits::kMaxIndexEntries, what, "entries");
+    listed = std::move(kept);
+    if (!doc.contains("mediaType")) doc = with_index_media_type(doc);
+    auto text = trust::detail::dump_compact(doc);
     write_file_atomic(dir_ / "index.json", as_bytes(text), 0644, Overwrite::kYes);
   }
 
  private:
-  // Opens `name` directly under `dir`, refusing symlinks and anything that is not a plain name.
-  Fd open_component(const Fd& dir, const std::string& name, int flags, std::string_view shown) {
+  // Opens `name` directly under `dir` as what `want` says, or throws naming what is there. Every
+  // path of the layout is opened this way: relative to the layout, never through a symbolic
+  // link, and with O_NONBLOCK, so a FIFO, socket or device where a file belongs is refused at
+  // once (by its type, checked before anything is read) instead of blocking the open.
+  Fd open_at(const Fd& dir, const std::string& name, Want want, std::string_view shown) {
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-      throw InputError(name_ + ": refusing path component '" + name.substr(0, 80) + "' in " +
+      throw InputError(name_ + ": refusing path component '" + excerpt(name, 80) + "' in " +
                        std::string(shown));
     }
-    Fd fd(::openat(dir.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+    const int flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
+                      (want == Want::kDirectory ? O_DIRECTORY : 0);
+    Fd fd(::openat(dir.get(), name.c_str(), flags));
+    struct stat st {};
     if (!fd) {
       int e = errno;
-      if (e == ELOOP) {
-        throw InputError(
-            name_ + ": " + std::string(shown) +
-            " passes through a symbolic link (refused: paths must stay in the layout)");
-      }
       if (e == ENOENT) throw NotFoundError(name_ + ": " + std::string(shown) + " not found");
-      if (e == ENOTDIR) {
-        throw InputError(name_ + ": " + std::string(shown) +
-                         ": a path component is not a directory");
+      // ELOOP (a symlink), ENOTDIR (not a directory), ENXIO (a socket), …: name what is there.
+      if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        throw IoError(name_ + ": cannot open " + std::string(shown) + ": " + errno_text(e));
       }
-      throw IoError(name_ + ": cannot open " + std::string(shown) + ": " + errno_text(e));
-    }
-    return fd;
-  }
-
-  Fd open_regular(const Fd& dir, const std::string& name, std::string_view shown) {
-    auto fd = open_component(dir, name, O_RDONLY, shown);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
+    } else if (::fstat(fd.get(), &st) != 0) {
       throw IoError(name_ + ": cannot stat " + std::string(shown) + ": " + errno_text(errno));
     }
-    if (!S_ISREG(st.st_mode)) {
-      throw InputError(name_ + ": " + std::string(shown) + " is not a regular file");
+    if (S_ISLNK(st.st_mode)) {
+      throw InputError(name_ + ": " + std::string(shown) +
+                       " is a symbolic link (refused: paths must stay in the layout)");
     }
+    const bool fits = want == Want::kDirectory ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
+    if (!fits) {
+      throw InputError(name_ + ": " + std::string(shown) + " is " +
+                       std::string(detail::file_type_name(st.st_mode)) + ", not " +
+                       (want == Want::kDirectory ? "a directory" : "a regular file"));
+    }
+    if (!fd) throw IoError(name_ + ": cannot open " + std::string(shown) + ": " + errno_text(EIO));
     return fd;
   }
 
   Fd open_blob(const Digest& digest) {
     auto alg = std::string(to_string(digest.algorithm()));
-    auto shown = "blob " + digest.str();
     try {
-      auto blobs = open_component(root_, "blobs", O_RDONLY | O_DIRECTORY, "blobs/");
-      auto algdir = open_component(blobs, alg, O_RDONLY | O_DIRECTORY, "blobs/" + alg);
-      return open_regular(algdir, digest.hex(), shown);
+      auto blobs = open_at(root_, "blobs", Want::kDirectory, "blobs/");
+      auto algdir = open_at(blobs, alg, Want::kDirectory, "blobs/" + alg + "/");
+      return open_at(algdir, digest.hex(), Want::kFile, "blob " + digest.str());
     } catch (const NotFoundError&) {
       throw NotFoundError(name_ + ": blob " + digest.str() + " not found");
     }
   }
 
-  Fd open_or_make_dir(const Fd& parent, const std::string& name) {
+  Fd open_or_make_dir(const Fd& parent, const std::string& name, const std::string& shown) {
     if (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-      throw IoError(name_ + ": cannot create " + name + ": " + errno_text(errno));
+      throw IoError(name_ + ": cannot create " + shown + ": " + errno_text(errno));
     }
-    return open_component(parent, name, O_RDONLY | O_DIRECTORY, name);
+    return open_at(parent, name, Want::kDirectory, shown);
+  }
+
+  // "schemaVersion" first, then the OCI index media type, then the rest as it was.
+  static detail::OrderedJson with_index_media_type(const detail::OrderedJson& doc) {
+    detail::OrderedJson out = detail::OrderedJson::object();
+    if (auto it = doc.find("schemaVersion"); it != doc.end()) out["schemaVersion"] = *it;
+    out["mediaType"] = std::string(media_type::kOciIndex);
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      if (it.key() != "schemaVersion") out[it.key()] = it.value();
+    }
+    return out;
   }
 
   Bytes read_small(const std::string& name, std::size_t cap, std::string_view shown) {
-    auto fd = open_regular(root_, name, shown);
+    auto fd = open_at(root_, name, Want::kFile, shown);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+      throw IoError(name_ + ": cannot stat " + std::string(shown) + ": " + errno_text(errno));
+    }
+    // From its size before reading, and while reading (it may grow meanwhile).
+    limits::check(static_cast<std::uint64_t>(st.st_size), cap, name_ + "/" + name, "bytes");
     Bytes out;
     std::vector<std::uint8_t> buf(64 * 1024);
     while (true) {
@@ -311,10 +340,7 @@ class OciLayout final : public ImageStore {
         throw IoError(name_ + ": reading " + std::string(shown) + ": " + errno_text(errno));
       }
       if (n == 0) break;
-      if (out.size() + static_cast<std::size_t>(n) > cap) {
-        throw LimitError(name_ + "/" + name + ": over the limit of " + std::to_string(cap) +
-                         " bytes");
-      }
+      limits::check(out.size() + static_cast<std::size_t>(n), cap, name_ + "/" + name, "bytes");
       out.insert(out.end(), buf.begin(), buf.begin() + n);
     }
     return out;

@@ -94,4 +94,12 @@ std::string list_names(const std::vector<std::string>& names);
 // Checks a descriptor's declared size against a cap before anything is read.
 void check_size_cap(const Descriptor& desc, std::uint64_t max_bytes, std::string_view what);
 
+// What a file mode's type is, for messages: "a FIFO", "a directory", "a symbolic link", … (the
+// S_IF* bits, which tar entry types share).
+std::string_view file_type_name(unsigned mode);
+
+// JSON whose untouched parts are written back as they were (index.json of a layout): checked as
+// parse_json checks (size, depth, duplicate keys, NUL, BOM), then parsed keeping key order.
+OrderedJson parse_ordered_json(ByteView bytes, std::string_view what, std::size_t max_bytes);
+
 }  // namespace trust::oci::detail

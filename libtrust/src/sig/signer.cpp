@@ -4,6 +4,7 @@
 #include "libtrust/core/limits.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/simple_signing.h"
+#include "oci/walk.h"
 
 namespace trust::sig {
 
@@ -35,15 +36,15 @@ SignedManifest sign_one(oci::ImageStore& store, const Digest& digest, const Priv
 
 std::vector<oci::Descriptor> signing_targets(oci::ImageSource& source, const oci::Descriptor& image,
                                              bool recursive) {
+  // One bounded walk: each manifest fetched (and checked against its digest) once, and a
+  // manifest the index lists more than once signed once.
+  oci::detail::ImageWalk walk(source, image);
+  auto root = walk.enter(image, 0);
   std::vector<oci::Descriptor> out{image};
-  auto bytes = source.fetch_manifest(image);
-  auto kind = oci::classify_manifest(bytes, image.media_type, source.describe());
-  if (!recursive || kind != oci::ManifestKind::kIndex) return out;
-  auto index = oci::Index::parse(bytes, source.describe() + ": index " + image.digest.str());
-  for (const auto& child : index.manifests) {
+  if (!recursive || root->kind != oci::ManifestKind::kIndex) return out;
+  for (const auto& child : root->index->manifests) {
     if (!oci::is_manifest_media_type(child.media_type)) continue;  // nested indexes, artifacts
-    source.fetch_manifest(child);  // present and matching its digest
-    out.push_back(child);
+    if (walk.enter(child, 1)) out.push_back(child);
   }
   return out;
 }

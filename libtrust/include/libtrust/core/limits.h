@@ -73,4 +73,15 @@ inline constexpr std::uint64_t kMaxBundleReferrerManifestBytes = 64u << 10;
 // Signatures in one DSSE envelope (a bundle's envelope holds exactly one).
 inline constexpr std::size_t kMaxDsseSignatures = 100;
 
+// Local image sources and walking an image (libtrust/oci).
+// Manifests and indexes one walk of an image visits (inspect_image, a copy, signing): every
+// listing counts, an index entry repeated or listed by several indexes each time (each is fetched
+// once), so indexes that list each other many times cannot multiply the work.
+inline constexpr std::size_t kMaxManifestsPerImage = 2048;
+// The oci-layout file of a layout or of a docker-archive's OCI form.
+inline constexpr std::size_t kMaxOciLayoutFileBytes = 4096;
+// After its first pass, a compressed docker-archive may be decompressed again (for blobs read out
+// of the order they are stored in) by at most this many times its decompressed size in all.
+inline constexpr std::uint64_t kMaxArchiveRereadFactor = 4;
+
 }  // namespace trust::limits

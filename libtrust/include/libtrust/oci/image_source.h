@@ -66,6 +66,11 @@ class TRUST_API ImageSource {
   // Whether two blobs may be read concurrently (parallel layer hashing).
   virtual bool supports_parallel_reads() const { return true; }
 
+  // The order in which to read `descs` (a permutation of their indexes) when all of them will be
+  // read: a source that reads best front to back (a compressed archive) sorts them by where they
+  // are stored. The default keeps the order given.
+  virtual std::vector<std::size_t> reading_order(const std::vector<Descriptor>& descs);
+
   // Manifests whose `subject` is `subject` (OCI 1.1 referrers), optionally only those of
   // `artifact_type`. The default reads the referrers tag schema: an index under the tag
   // "sha256-<hex>" (registries with the referrers API override this). At most

@@ -1,8 +1,10 @@
 #pragma once
 // What `sigil digest` reports, and the "every blob of the image matches its digest" check that
-// verification runs: walks a manifest (or an index and each of its manifests), hashes the config
-// and every layer as it streams (layers in parallel), and computes each layer's diffID through
-// gzip or zstd decompression in constant memory.
+// verification runs: walks a manifest (or an index and everything it lists, nested indexes
+// included), hashes the config and every layer as it streams (layers in parallel), and computes
+// each layer's diffID through gzip or zstd decompression in constant memory. Each distinct
+// manifest and layer is read once per call; the walk is bounded (limits::kMaxManifestsPerImage
+// listings, limits::kMaxIndexNesting levels).
 
 #include <cstdint>
 #include <optional>
@@ -35,6 +37,9 @@ struct ImageReport {
   std::vector<Digest> config_diff_ids;
   // Every computed diffID equals the config's, and the counts agree (true when not computed).
   bool diff_ids_consistent = true;
+  // Listed again within this image (by this index or another): inspected, and reported, where it
+  // was first listed; here only `manifest` and `platform` are set.
+  bool repeated = false;
 };
 
 struct InspectOptions {

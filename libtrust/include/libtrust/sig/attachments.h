@@ -1,7 +1,8 @@
 #pragma once
 // What is attached to an image (cosign tags "sha256-<hex>.sig|.att|.sbom" and OCI 1.1 referrers),
 // and copying an image together with its attachments between any two places (registry, layout):
-// how signed images move into air-gapped registries and stay verifiable there.
+// how signed images move into air-gapped registries and stay verifiable there. The copying itself
+// is oci::ImageCopy (oci/copy.h); this finds what to copy.
 
 #include <cstdint>
 #include <optional>
@@ -36,8 +37,8 @@ struct Attachments {
 TRUST_API Attachments find_attachments(oci::ImageSource& source, const Digest& subject);
 
 struct CopyOptions {
-  bool attachments = true;      // also copy .sig/.att/.sbom tags and referrers (of the image and,
-                                // for an index, of each platform manifest)
+  bool attachments = true;      // also copy .sig/.att/.sbom tags and referrers (of the image and
+                                // of every manifest and index it lists)
   unsigned parallel_blobs = 2;  // blobs copied at once
   TRUST_API void validate() const;
 };
@@ -51,9 +52,10 @@ struct CopyReport {
   std::size_t attachments = 0;  // attachment manifests copied (tags and referrers)
 };
 
-// Copies `image` (a manifest or an index with all its manifests) from `src` to `dst`: every blob
-// streamed in constant memory and verified on both sides, manifests byte-for-byte (the digest
-// never changes), then tags `dst_tag` (when non-empty) and copies attachments.
+// Copies `image` (a manifest or an index with everything it lists) from `src` to `dst` through
+// oci::ImageCopy (every blob streamed in constant memory and verified on both sides, manifests
+// byte for byte), then tags `dst_tag` (when non-empty) and copies the attachments of every
+// manifest copied, as a second oci::ImageCopy.
 TRUST_API CopyReport copy_image(oci::ImageSource& src, oci::ImageStore& dst,
                                 const oci::Descriptor& image, const std::string& dst_tag,
                                 const CopyOptions& options = {});

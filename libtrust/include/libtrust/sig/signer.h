@@ -29,8 +29,9 @@ struct SignedManifest {
 };
 
 // What signing `image` covers: the image itself and, with `recursive` for an index, each image
-// manifest it lists (nested indexes and artifacts are not descended into). Every one is fetched,
-// and so checked against its digest, before the caller signs anything.
+// manifest it lists, once however often it is listed (nested indexes and artifacts are not
+// descended into). Every one is fetched, and so checked against its digest, before the caller
+// signs anything; the walk is bounded like every walk of an image (limits::kMaxManifestsPerImage).
 TRUST_API std::vector<oci::Descriptor> signing_targets(oci::ImageSource& source,
                                                        const oci::Descriptor& image,
                                                        bool recursive);
