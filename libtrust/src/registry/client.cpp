@@ -381,6 +381,68 @@ void Client::stream_blob(const Repository& repo, const oci::Descriptor& desc,
   verifier.finish();
 }
 
+std::vector<std::size_t> Client::get_blobs(const Repository& repo,
+                                           const std::vector<oci::Descriptor>& descs,
+                                           std::uint64_t max_bytes, std::uint64_t max_in_flight,
+                                           const std::function<void(std::size_t, Bytes)>& on_blob) {
+  const auto what = repo.str();
+  for (const auto& d : descs) oci::detail::check_size_cap(d, max_bytes, what);
+  if (descs.empty()) return {};
+  // One Authorization for all (learnt from the requests before, or a token fetched now): the
+  // batch answers no challenge itself.
+  const auto auth = impl_->auth.authorization(repo.registry, Scope::pull(repo), what);
+  struct Slot {
+    Bytes data;
+    std::optional<oci::detail::BlobVerifier> verifier;
+  };
+  std::vector<Slot> slots(descs.size());
+  std::vector<Request> reqs(descs.size());
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    Slot& slot = slots[i];
+    slot.verifier.emplace(descs[i], what);
+    slot.data.reserve(static_cast<std::size_t>(descs[i].size));
+    Request& r = reqs[i];
+    r.url = impl_->base(repo) + "/blobs/" + descs[i].digest.str();
+    r.what = what + "@" + descs[i].digest.str();
+    r.authorization = auth ? &*auth : nullptr;
+    r.max_body = static_cast<std::size_t>(descs[i].size);  // its weight in the byte budget
+    r.sink = [&slot](ByteView chunk) {
+      slot.verifier->update(chunk);  // refuses more than the descriptor's size at once
+      slot.data.insert(slot.data.end(), chunk.begin(), chunk.end());
+    };
+  }
+  std::vector<std::size_t> again;
+  impl_->transport.perform_batch(
+      reqs, max_in_flight, static_cast<long>(limits::kAttachmentFetchThreads),
+      [&](std::size_t i, detail::BatchResult result) {
+        if (result.error) {
+          try {
+            std::rethrow_exception(result.error);
+          } catch (const TransportError&) {
+            // Below HTTP (dropped, slow, TLS refused by an insecure registry still to fall back
+            // to plain HTTP, …): the slow way retries it, or reports it with its retries spent.
+          }
+          again.push_back(i);
+          return;
+        }
+        const Response& resp = result.response;
+        if (is_success(resp.status)) {
+          slots[i].verifier->finish();
+          slots[i].verifier.reset();
+          on_blob(i, std::move(slots[i].data));
+          return;
+        }
+        // A challenge, a redirect, or a status worth another attempt: the slow way handles it.
+        if (resp.status == 401 || (resp.status >= 300 && resp.status < 400) ||
+            is_retryable_status(resp.status)) {
+          again.push_back(i);
+          return;
+        }
+        throw_for(resp, what + " blob " + descs[i].digest.str(), "fetching");
+      });
+  return again;
+}
+
 bool Client::blob_exists(const Repository& repo, const Digest& digest) {
   const auto what = repo.str() + " blob " + digest.str();
   Request r;

@@ -34,6 +34,9 @@ constexpr const char* kUserAgent = "sigil/0.1";
 // kept connection may have died silently), then the request fails: a server that never answers
 // costs two stall timeouts, not max_attempts of them. Resumes count too.
 constexpr int kMaxUnresponsiveAttempts = 2;
+// How long perform_batch sleeps at most when no transfer has anything to do (libcurl wakes it
+// for its own timeouts and for socket activity).
+constexpr int kBatchPollMs = 100;
 // A transfer timed out with this little of the deadline left ran into the deadline.
 constexpr milliseconds kDeadlineSlack{50};
 // A Retry-After in seconds beyond this is taken as this (it is refused long before anyway).
@@ -893,6 +896,78 @@ void Transport::wait_to_retry(const Response& resp, int attempt, const std::stri
                         " sigil waits between attempts");
   }
   wait(*after, why);
+}
+
+void Transport::perform_batch(const std::vector<Request>& reqs, std::uint64_t max_in_flight,
+                              long max_connections,
+                              const std::function<void(std::size_t, BatchResult)>& done) {
+  if (reqs.empty()) return;
+  CurlMulti multi(curl_multi_init());
+  if (!multi) throw RegistryError(reqs.front().what + ": cannot initialise libcurl");
+  curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, max_connections);
+  struct Running {
+    std::size_t index;
+    std::string url;
+    std::unique_ptr<Transfer> transfer;
+    CurlEasy easy;
+  };
+  // Handles leave the multi handle before they are destroyed, whatever happens.
+  struct Active {
+    CURLM* multi;
+    std::vector<Running> items;
+    ~Active() {
+      for (auto& r : items) curl_multi_remove_handle(multi, r.easy.get());
+    }
+  } active{multi.get(), {}};
+  std::size_t next = 0;
+  std::uint64_t held = 0;
+  auto start_more = [&] {
+    while (next < reqs.size() && (held == 0 || held + reqs[next].max_body <= max_in_flight)) {
+      const Request& req = reqs[next];
+      check_deadline(req, req.url);
+      Running r{next, req.url, std::make_unique<Transfer>(req, options_, 0), nullptr};
+      r.easy = configure_easy(*r.transfer, r.url, true);
+      // Wait for the connection in use to say whether it multiplexes, rather than open another.
+      curl_easy_setopt(r.easy.get(), CURLOPT_PIPEWAIT, 1L);
+      if (curl_multi_add_handle(multi.get(), r.easy.get()) != CURLM_OK) {
+        throw RegistryError(req.what + ": cannot add a transfer to the libcurl multi handle");
+      }
+      active.items.push_back(std::move(r));
+      held += req.max_body;
+      ++next;
+    }
+  };
+  start_more();
+  while (!active.items.empty()) {
+    int running = 0;
+    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+      throw RegistryError(reqs.front().what + ": libcurl multi handle failed");
+    }
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      auto it = std::find_if(active.items.begin(), active.items.end(),
+                             [&](const Running& r) { return r.easy.get() == msg->easy_handle; });
+      if (it == active.items.end()) continue;
+      const CURLcode rc = msg->data.result;
+      curl_multi_remove_handle(multi.get(), it->easy.get());
+      Running r = std::move(*it);
+      active.items.erase(it);
+      BatchResult result;
+      try {
+        result.response = finish(*r.transfer, r.url, rc);
+      } catch (...) {
+        result.error = std::current_exception();
+      }
+      done(r.index, std::move(result));
+      held -= r.transfer->req.max_body;
+      start_more();
+    }
+    if (!active.items.empty()) {
+      curl_multi_poll(multi.get(), nullptr, 0, kBatchPollMs, nullptr);
+    }
+  }
 }
 
 }  // namespace trust::registry::detail

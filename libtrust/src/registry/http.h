@@ -38,6 +38,9 @@ using Clock = std::chrono::steady_clock;
 struct CurlEasyDeleter {
   void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
+struct CurlMultiDeleter {
+  void operator()(CURLM* m) const noexcept { curl_multi_cleanup(m); }
+};
 struct CurlShareDeleter {
   void operator()(CURLSH* h) const noexcept { curl_share_cleanup(h); }
 };
@@ -49,6 +52,7 @@ struct CurlUrlDeleter {
   void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
 };
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
 using CurlShare = std::unique_ptr<CURLSH, CurlShareDeleter>;
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
@@ -191,6 +195,13 @@ std::string with_query(const std::string& url, const std::string& param);
 // One transfer's state, for the libcurl callbacks (http.cpp).
 struct Transfer;
 
+// One answer of Transport::perform_batch: the response, or the exception its transfer ended in
+// (a TransportError, a LimitError past a cap, a DeadlineError, what a sink threw).
+struct BatchResult {
+  Response response;
+  std::exception_ptr error;
+};
+
 class Transport {
  public:
   explicit Transport(TransportOptions options);
@@ -206,6 +217,17 @@ class Transport {
   // LimitError past a cap, DeadlineError, RegistryError for a Retry-After longer than
   // max_retry_delay, and whatever a sink throws.
   Response perform(const Request& req);
+
+  // Performs independent GET requests at once, each exactly once: no redirects, retries,
+  // resumes or plain-HTTP fallback (the caller takes anything but a final answer the slow way,
+  // through perform). They go as HTTP/2 streams on one connection where the server offers it,
+  // else on up to `max_connections` connections. A request starts only while the `max_body` of
+  // those started and not yet handed to `done` stays within `max_in_flight` (a larger one goes
+  // alone). `done(i, result)` runs on the calling thread as each ends; if it throws, the others
+  // are aborted and the exception is rethrown.
+  void perform_batch(const std::vector<Request>& reqs, std::uint64_t max_in_flight,
+                     long max_connections,
+                     const std::function<void(std::size_t, BatchResult)>& done);
 
   // The one backoff: sleeps before attempt `attempt + 1` (`attempt` failures so far), `base`
   // doubling with each attempt (±50 % jitter), at most max_retry_delay. `why` says what failed,

@@ -141,6 +141,19 @@ class TRUST_API Client {
   Bytes get_blob(const Repository& repo, const oci::Descriptor& desc, std::uint64_t max_bytes);
   void stream_blob(const Repository& repo, const oci::Descriptor& desc,
                    const std::function<void(ByteView)>& sink);
+  // Several small blobs at once (signature payloads, bundles): each ≤ max_bytes (checked from its
+  // descriptor first) and verified against its descriptor, handed to `on_blob(i, bytes)` on the
+  // calling thread as it arrives, while the bytes of blobs requested and not yet handed over
+  // stay within `max_in_flight` (one larger blob goes alone). One attempt each, as HTTP/2
+  // streams on one connection where the registry offers it (else on up to
+  // limits::kAttachmentFetchThreads connections). Returns the indices of the blobs whose answer
+  // needs the slow way (a redirect, a 401, 429 / 5xx, any failure below HTTP): fetch those with
+  // get_blob, which retries. Throws at the first other failure (a digest mismatch, a 404, a cap,
+  // the deadline).
+  std::vector<std::size_t> get_blobs(const Repository& repo,
+                                     const std::vector<oci::Descriptor>& descs,
+                                     std::uint64_t max_bytes, std::uint64_t max_in_flight,
+                                     const std::function<void(std::size_t, Bytes)>& on_blob);
   bool blob_exists(const Repository& repo, const Digest& digest);
   // Uploads a blob held in memory (monolithic POST + PUT), skipping it if it already exists.
   void put_blob(const Repository& repo, ByteView data, const Digest& digest);
