@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <iostream>
 #include <map>
 
@@ -61,12 +63,29 @@ void add_registry_options(CLI::App& cmd, RegistryFlags& flags) {
   cmd.add_option("--insecure-registry", flags.insecure_registries,
                  "HOST[:PORT] to reach over plain HTTP or unverified TLS (repeatable; insecure)");
   cmd.add_flag("-v,--verbose", flags.verbose, "Print each registry request on stderr");
+  // A Go-style duration as cosign's --timeout takes it: 30s, 5m, 1h, 500ms; a bare number is
+  // seconds.
+  static const std::map<std::string, double> kDurationUnits{
+      {"ms", 0.001}, {"s", 1.0}, {"m", 60.0}, {"h", 3600.0}};
+  cmd.add_option("--timeout", flags.timeout_seconds,
+                 "Give up on the registry after this long for the whole command (30s, 5m, 1h, "
+                 "500ms; 0: never)")
+      ->transform(CLI::AsNumberWithUnit(kDurationUnits, CLI::AsNumberWithUnit::CASE_SENSITIVE)
+                      .description(""))
+      ->check([](const std::string& seconds) {
+        return std::stod(seconds) < 0 ? std::string("a duration is not negative") : std::string();
+      })
+      ->type_name("DURATION")
+      ->default_str(std::to_string(trust::registry::kCliTimeout.count() / 1000) + "s");
 }
 
 trust::registry::TransportOptions transport_options(const RegistryFlags& flags) {
   trust::registry::TransportOptions o;
   if (!flags.ca_file.empty()) o.ca_file = flags.ca_file;
   o.insecure_registries = flags.insecure_registries;
+  // (At most a billion seconds: beyond that is "never" in all but name.)
+  o.timeout =
+      std::chrono::milliseconds(std::llround(std::min(flags.timeout_seconds, 1e9) * 1000.0));
   o.warn = [](std::string_view line) { std::cerr << "sigil: warning: " << line << "\n"; };
   if (::isatty(2) == 1) {  // a live line on a terminal only
     o.progress = [](const trust::registry::TransferProgress& p) {

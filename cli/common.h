@@ -43,6 +43,9 @@ struct RegistryFlags {
   std::string ca_file;
   std::vector<std::string> insecure_registries;
   bool verbose = false;
+  // --timeout: seconds for the whole command's registry traffic (TransportOptions::timeout), 0
+  // for none.
+  double timeout_seconds = static_cast<double>(trust::registry::kCliTimeout.count()) / 1000.0;
 };
 void add_registry_options(CLI::App& cmd, RegistryFlags& flags);
 trust::registry::TransportOptions transport_options(const RegistryFlags& flags);
