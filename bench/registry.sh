@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/registry.sh [--quick] [--sigil PATH] [--runs N] [--rounds N] [--only a,b,c,d,e]
+# bench/registry.sh [--quick] [--sigil PATH] [--runs N] [--rounds N] [--only a,b,c,d,e,f]
 #
 # Registry benchmarks (issue 3), side by side with references measured in the same run. Starts two
 # Debian docker-registry (distribution 2.8) processes on 127.0.0.1 with TLS from a CA made for the
@@ -14,20 +14,28 @@
 #      `sigil sign` (cosign layout and --format bundle) and for the peer's `peer-sign.sh`.
 #   d. the 100-signature bound: `sigil verify` of an image with 100 signature layers (wrong key,
 #      so every one is judged) and with 101 layers or 101 bundle referrers (refused): wall time,
-#      peak RSS, requests. The peer on the 100-layer image for comparison.
+#      peak RSS, requests. The peer on the 100-layer image for comparison. Then the transport
+#      alone: the 100 payloads through RegistryImageStore::fetch_blobs (HTTP/2 streams on one
+#      connection) vs 8 threads on their own connections, with the CPU each side spent, and the
+#      same from an in-process server that answers at once (the hidden [.bench-fetch-blobs]).
 #   e. a blob download cut in the middle: a 1 GiB blob (64 MiB with --quick) pulled through a TCP
 #      relay that drops the connection at half the blob, vs the same relay uncut (best of 3 each):
 #      time ratio, and bytes received cut / uncut (1.0 when the download resumes where it
 #      stopped; 1.5 if it started over). Runs the hidden [.bench-resume] case of sigil_tests.
-# --quick: a 64 MiB image for (b), 2 rounds for (c), 10 verify runs. --only: just those parts.
+#   f. registries that never finish (bench/misbehaving_registry.py, TLS): how long `sigil verify`
+#      takes to give up against one that never answers, one that trickles a manifest just above
+#      the minimum rate, and one that answers 429 with Retry-After: 3600; with the default
+#      deadline (--timeout 300s) and with a node hook's (--timeout 8s, kHookTimeout).
+# --quick: a 64 MiB image for (b), 2 rounds for (c), 10 verify runs, no default-deadline runs in
+# (f). --only: just those parts.
 # The peer parts need ../shared/peer and its built skopeo (SIGIL_PEER_DIR, SIGIL_PEER_SKOPEO);
 # without them they print "skipped". Results: printed, and written to bench/results/registry.txt.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-quick=0 sigil= runs= rounds= only=a,b,c,d,e
+quick=0 sigil= runs= rounds= only=a,b,c,d,e,f
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 24 rounds only -- "$@"
+bench_args 32 rounds only -- "$@"
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
   part=$((16 * MiB)) runs=${runs:-2} rounds=${rounds:-2} vruns=10 resume_mib=64
@@ -331,16 +339,22 @@ row "   %-52s %6s %9s %9s %6s MiB" "sigil verify, 101 layers (refused)" "$rc101"
 row "   %-52s %6s %9s %9s %6s MiB" "sigil verify, 101 bundle referrers (refused)" "$rcr101" "$tr101" "$reqr101" "$(calc %.1f "$rssr101 / 1024")"
 row "   (.sig layers present after 100 signings: %s; a 101st sigil sign exited %s: %s)" "$n100" "$sign101_rc" \
   "$(grep -o 'already holds [0-9]* signatures (limit [0-9]*)' "$work/sign101.err" | head -n 1)"
+local line
+line=$(SIGIL_BENCH_FETCH_ROUNDS=$vruns "$(sigil_tests)" "[.bench-fetch-blobs]" 2>"$work/fetch.err" | grep '^fetch-bench: ')
+if [ -n "$line" ]; then
+  fetch_ratio=$(sed -E 's/.*time ratio ([0-9.]+).*/\1/' <<<"$line")
+  row "   the transport alone (a fresh client per round, as a verify has it):"
+  row "   %s" "${line#fetch-bench: }"
+else
+  fail_step "the [.bench-fetch-blobs] case"; cat "$work/fetch.err" >&2
+fi
 
 }
 # ---------------------------------------------------------------------------------------------
 part_e() {
 log "e. a ${resume_mib} MiB blob download cut in the middle"
-local tests=$root/build/tests/sigil_tests line
-if [ ! -x "$tests" ]; then
-  bash "$root/tools/build.sh" --target sigil_tests </dev/null >/dev/null || { fail_step "building sigil_tests"; return; }
-fi
-line=$(SIGIL_BENCH_RESUME_MIB=$resume_mib "$tests" "[.bench-resume]" 2>"$work/resume.err" | grep '^resume-bench: ')
+local line
+line=$(SIGIL_BENCH_RESUME_MIB=$resume_mib "$(sigil_tests)" "[.bench-resume]" 2>"$work/resume.err" | grep '^resume-bench: ')
 [ -n "$line" ] || { fail_step "the [.bench-resume] case"; cat "$work/resume.err" >&2; return; }
 resume_time=$(sed -E 's/.*time ratio ([0-9.]+).*/\1/' <<<"$line")
 resume_bytes=$(sed -E 's/.*bytes ratio ([0-9.]+).*/\1/' <<<"$line")
@@ -349,10 +363,51 @@ row "e. a blob download cut in the middle (one registry, plain HTTP through a TC
 row "   %s" "${line#resume-bench: }"
 }
 # ---------------------------------------------------------------------------------------------
-req_sigil= med_sigil= med_peer= ratio_copy= rc100= rc101= rcr101= resume_time= resume_bytes=
-declare -A SURV TOTAL FAILS CBEST CRSS
+part_f() {
+log "f. registries that never finish"
+local mode deadline label pid port t rc cause
+row ""
+row "f. sigil verify against a registry that never finishes (TLS, bench/misbehaving_registry.py)"
+row "   %-44s %-16s %6s %9s  %s" "registry" "deadline" "exit" "time s" "why it gave up"
+for mode in hang trickle retry-after; do
+  rm -f "$work/mis.port"
+  python3 "$root/bench/misbehaving_registry.py" "$mode" "$work/certs/server.crt" "$work/certs/server.key" \
+    "$work/mis.port" 2>"$work/mis.err" &
+  pid=$!
+  for _ in $(seq 50); do [ -s "$work/mis.port" ] && break; sleep 0.1; done
+  port=$(cat "$work/mis.port" 2>/dev/null)
+  if [ -z "$port" ]; then fail_step "starting misbehaving_registry.py $mode"; kill "$pid" 2>/dev/null; continue; fi
+  for deadline in 8s 300s; do
+    label="--timeout $deadline"
+    [ "$deadline" = 300s ] && label="default (300s)"
+    if [ "$deadline" = 300s ] && [ $quick = 1 ]; then
+      row "   %-44s %-16s %6s %9s  %s" "$mode" "$label" "-" "-" "not run (--quick)"
+      continue
+    fi
+    args=(verify --ca-file "$ca" --key "$work/k.pub")
+    [ "$deadline" = 8s ] && args+=(--timeout 8s)
+    measure_digits=1 measure "$sigil" "${args[@]}" "127.0.0.1:$port/bench/never:v1"
+    t=$T rc=$RC
+    cause=$(tail -n 1 "$work/last.err" | sed -E 's/.*: //' | cut -c1-80)
+    row "   %-44s %-16s %6s %9s  %s" "$mode" "$label" "$rc" "$t" "$cause"
+    DEADLINE_T[$mode-$deadline]=$t DEADLINE_RC[$mode-$deadline]=$rc
+  done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+done
+row "   (the hook must answer containerd within 10 s; before the deadline existed: a silent"
+row "    registry cost 4 x 30 s stalls, the trickle about 46 min, Retry-After 3 x 60 s)"
+}
+# sigil_tests: the test binary next to the sigil under test, built when missing.
+sigil_tests() {
+  local tests=$root/build/tests/sigil_tests
+  [ -x "$tests" ] || bash "$root/tools/build.sh" --target sigil_tests </dev/null >/dev/null || return 1
+  echo "$tests"
+}
+# ---------------------------------------------------------------------------------------------
+req_sigil= med_sigil= med_peer= ratio_copy= rc100= rc101= rcr101= resume_time= resume_bytes= fetch_ratio=
+declare -A SURV TOTAL FAILS CBEST CRSS DEADLINE_T DEADLINE_RC
 for kind in cosign bundle peer; do SURV[$kind]=0; TOTAL[$kind]=0; FAILS[$kind]=0; done
-for section in a b c d e; do
+for section in a b c d e f; do
   case ",$only," in *",$section,"*) "part_$section" ;; esac
 done
 # verdict PART CONDITION…: PASS or MISS, or "not run" when --only left PART out.
@@ -365,6 +420,10 @@ req_ok=$(verdict a test -n "$req_sigil" -a "${req_sigil:-99}" -le 4)
 surv_ok=$(verdict c test "${SURV[cosign]}" = "${TOTAL[cosign]}" -a "${SURV[bundle]}" = "${TOTAL[bundle]}")
 bound_ok=$(verdict d test "$rc101" = 3 -a "$rcr101" = 3 -a "$rc100" = 1)
 resume_ok=$(verdict e awk -v r="${resume_bytes:-9}" 'BEGIN { exit !(r < 1.05) }')
+# The hook deadline: every misbehaving registry given up on, exit 3, within containerd's 10 s.
+hook_worst=$(for m in hang trickle retry-after; do echo "${DEADLINE_T[$m-8s]:-99}"; done | sort -n | tail -n 1)
+hook_rcs=$(for m in hang trickle retry-after; do printf '%s' "${DEADLINE_RC[$m-8s]:-x}"; done)
+hook_ok=$(verdict f awk -v t="$hook_worst" -v r="$hook_rcs" 'BEGIN { exit !(t < 10 && r == "333") }')
 row ""
 row "targets (issue 3)                                     measured      target    verdict"
 row "   %-48s %10s %11s %8s" "verify: HTTP requests (sigil)" "$req_sigil" "<= 4" "$req_ok"
@@ -374,6 +433,8 @@ row "   %-48s %10s %11s %8s" "8 concurrent signers: signatures kept" "$((SURV[co
 row "   %-48s %10s %11s %8s" "past 100 signatures: refused (exit 3)" "$rc101/$rcr101" "3/3" "$bound_ok"
 row "   %-48s %10s %11s %8s" "cut download: bytes received, cut / uncut" "${resume_bytes:-n/a}" "< 1.05" "$resume_ok"
 row "   %-48s %10s %11s %8s" "cut download: time, cut / uncut" "${resume_time:-n/a}" "-" "info"
+row "   %-48s %10s %11s %8s" "100 payloads: 8 threads / HTTP/2 streams, time" "${fetch_ratio:-n/a}" "-" "info"
+row "   %-48s %10s %11s %8s" "never-finishing registry, --timeout 8s: worst s" "$hook_worst" "< 10" "$hook_ok"
 
 {
   echo "sigil registry benchmarks $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -23,13 +23,7 @@ namespace fs = std::filesystem;
 
 const std::string kSigil = SIGIL_BIN_DIR "/sigil";
 
-#define SKIP_WITHOUT_REGISTRY_CLI(auth)                          \
-  do {                                                           \
-    if (auto why_ = RegistryProcess::unavailable_reason(auth)) { \
-      WARN("SKIP [registry-it] CLI: " << *why_);                 \
-      return;                                                    \
-    }                                                            \
-  } while (false)
+#define SKIP_WITHOUT_REGISTRY_CLI(auth) SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(auth))
 
 RunResult run_sigil(std::vector<std::string> args, const fs::path& docker_config_dir,
                     const std::string& password = kUnsetEnv) {
@@ -244,10 +238,7 @@ TEST_CASE("sigil verify of a cosign-signed registry image makes 3 requests, --al
 
 TEST_CASE("sigil copy draws a live progress line on a terminal", "[registry-it][cli]") {
   SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kNone);
-  if (!fs::exists("/usr/bin/script")) {
-    WARN("SKIP progress: /usr/bin/script (util-linux) is needed for a pseudo-terminal");
-    return;
-  }
+  SIGIL_SKIP_UNLESS(missing_program("/usr/bin/script"));  // util-linux, for a pseudo-terminal
   RegistryProcess reg;
   TempDir tmp;
   ImageSpec spec;

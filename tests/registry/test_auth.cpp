@@ -4,8 +4,10 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "libtrust/core/encoding.h"
 #include "libtrust/registry/client.h"
@@ -138,11 +140,31 @@ TEST_CASE("access_token and expires_in are honoured: anonymous tokens work", "[r
   Client client(fast_options(reg, tmp));
   Repository repo{reg.host(), "lab/hello"};
   REQUIRE(client.get_manifest_by_tag(repo, "v1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // past the 1 s lifetime
   REQUIRE(client.get_manifest_by_tag(repo, "v1"));
   auto toks = reg.token_requests();
-  REQUIRE(!toks.empty());
+  REQUIRE(toks.size() == 2);  // the expired token was replaced
   CHECK_FALSE(toks[0].had_authorization);
   CHECK(toks[0].account.empty());
+}
+
+TEST_CASE("a token lifetime is clamped: near INT64_MAX it neither overflows nor expires at once",
+          "[registry][auth]") {
+  // Under UBSan the unclamped lifetime was a signed overflow; in a release build it wrapped into
+  // the past and every request fetched a token. Unusable values mean the default (60 s).
+  const std::string raw =
+      GENERATE(as<std::string>{}, "9223372036854775807", "18446744073709551615",
+               "99999999999999999999999", "1e300", "-9223372036854775808", "0", "\"300\"", "null");
+  FakeRegistry reg;
+  TempDir tmp;
+  reg.require_bearer();
+  reg.set_token_expires_in_json(raw);
+  sigil::test::push_test_image(reg, "lab/hello", "v1");
+  Client client(fast_options(reg, tmp));
+  Repository repo{reg.host(), "lab/hello"};
+  for (int i = 0; i < 5; ++i) REQUIRE(client.get_manifest_by_tag(repo, "v1"));
+  INFO("expires_in " << raw);
+  CHECK(reg.token_requests().size() == 1);
 }
 
 TEST_CASE("401 after a fresh token is a clear RegistryError without secrets", "[registry][auth]") {

@@ -100,7 +100,8 @@ TEST_CASE("a manifest over 4 MiB is refused while reading, whatever Content-Leng
   auto t = thrown_by([&] { (void)client.get_manifest_by_tag(repo, "over"); });
   CHECK(t.code == ErrorCode::kLimit);
   CHECK(contains(t.message, reg.host() + "/lab/big:over"));
-  CHECK(contains(t.message, "over the limit of 4194304 bytes"));
+  CHECK(contains(t.message, "the registry's answer (transfer aborted): "));
+  CHECK(contains(t.message, " bytes is over the limit of 4194304"));
   // A descriptor that declares more than the cap is refused before any request.
   reg.clear_requests();
   auto t2 = thrown_by([&] {
@@ -133,7 +134,8 @@ TEST_CASE("a blob whose bytes do not match its digest is refused", "[registry]")
   CHECK(reg.count("GET", ".*/blobs/.*") == 0);
 }
 
-TEST_CASE("429 with Retry-After and 5xx are retried, then succeed", "[registry]") {
+TEST_CASE("429 with Retry-After and 5xx are retried, Retry-After waited as asked, then succeed",
+          "[registry]") {
   FakeRegistry reg;
   TempDir tmp;
   auto img = sigil::test::push_test_image(reg, "lab/hello", "v1");
@@ -141,7 +143,7 @@ TEST_CASE("429 with Retry-After and 5xx are retried, then succeed", "[registry]"
                  FakeRegistry::status(429, "", {{"Retry-After", "1"}})});
   reg.add_fault({"GET", "/v2/lab/hello/manifests/v1", 1, FakeRegistry::status(503)});
   auto opts = fast_options(reg, tmp);
-  opts.max_retry_delay = std::chrono::milliseconds(100);  // Retry-After 1 s, capped for the test
+  opts.max_retry_delay = std::chrono::milliseconds(1500);  // room for the Retry-After of 1 s
   Client client(opts);
   Repository repo{reg.host(), "lab/hello"};
   auto start = std::chrono::steady_clock::now();
@@ -150,7 +152,7 @@ TEST_CASE("429 with Retry-After and 5xx are retried, then succeed", "[registry]"
   REQUIRE(fetched);
   CHECK(fetched->descriptor.digest == img.digest);
   CHECK(reg.count("GET", "/v2/lab/hello/manifests/v1") == 3);
-  CHECK(elapsed >= std::chrono::milliseconds(100));  // it did wait for Retry-After (capped)
+  CHECK(elapsed >= std::chrono::milliseconds(1000));  // it waited as long as Retry-After asked
 }
 
 TEST_CASE("a registry that keeps failing ends in a RegistryError with its OCI error message",
@@ -314,30 +316,24 @@ TEST_CASE("a blob download dropped midway is resumed where it stopped, with Rang
   }
 }
 
-TEST_CASE("a stalled response is aborted after the stall timeout, and retried", "[registry]") {
+TEST_CASE("a stalled response is aborted after the stall timeout, and retried once", "[registry]") {
   FakeRegistry reg;
   TempDir tmp;
   auto img = sigil::test::push_test_image(reg, "lab/hello", "v1");
   const auto path = "/v2/lab/hello/manifests/v1";
   auto opts = fast_options(reg, tmp);
-  opts.stall_timeout = std::chrono::milliseconds(500);  // no real answer pauses this long here
+  // A second: far longer than any local answer takes on a loaded machine under ASan (the stalled
+  // answers below never come at all), short enough for the test.
+  opts.stall_timeout = std::chrono::milliseconds(1000);
   Client client(opts);
   Repository repo{reg.host(), "lab/hello"};
-  // One stall (nothing delivered yet): the GET is simply sent again.
-  reg.add_fault({"GET", path, 1, reg.slow(img.manifest, 60000)});
+  // One stall (nothing delivered yet): the GET is simply sent again. (A registry that always
+  // stalls: test_transport.cpp.)
+  reg.add_fault({"GET", path, 1, reg.hang()});
   auto fetched = client.get_manifest_by_tag(repo, "v1");
   REQUIRE(fetched);
   CHECK(fetched->descriptor.digest == img.digest);
   CHECK(reg.count("GET", path) == 2);
-  // A registry that always stalls: every attempt is aborted (a 60 s answer would have succeeded
-  // had the stall gone unnoticed), then a clear error.
-  reg.clear_requests();
-  reg.add_fault({"GET", path, 100, reg.slow(img.manifest, 60000)});
-  auto t = thrown_by([&] { (void)client.get_manifest_by_tag(repo, "v1"); });
-  CHECK(t.code == ErrorCode::kRegistry);
-  CHECK(contains(t.message, reg.host() + "/lab/hello:v1"));
-  CHECK(contains(t.message, "stalled"));
-  CHECK(reg.count("GET", path) == static_cast<std::size_t>(opts.max_attempts));
 }
 
 TEST_CASE("redirects: same host keeps credentials, another host never sees them", "[registry]") {

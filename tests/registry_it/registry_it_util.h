@@ -1,6 +1,7 @@
 #pragma once
-// Shared pieces of the [registry-it] tests: skipping without a registry, client options for
-// each fixture mode, pushing images built by layout_builder, and catching what goes to stderr.
+// Shared pieces of the [registry-it] tests: skipping without a registry (support/skip.h), client
+// options for each fixture mode, pushing images built by layout_builder, and catching what goes to
+// stderr.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,14 +21,10 @@
 
 namespace sigil::test::it {
 
-// Returns from the test with a visible warning when the registry (or htpasswd) is missing.
-#define SIGIL_SKIP_WITHOUT_REGISTRY(auth)                                       \
-  do {                                                                          \
-    if (auto why_ = ::sigil::test::RegistryProcess::unavailable_reason(auth)) { \
-      WARN("SKIP [registry-it]: " << *why_);                                    \
-      return;                                                                   \
-    }                                                                           \
-  } while (false)
+// Skips the test (reported as skipped by ctest, failed in CI) when the registry (or, for basic
+// auth, htpasswd) is missing.
+#define SIGIL_SKIP_WITHOUT_REGISTRY(auth) \
+  SIGIL_SKIP_UNLESS(::sigil::test::RegistryProcess::unavailable_reason(auth))
 
 // Client options for `reg` in its mode: plain HTTP → insecure_registries, TLS → the per-run CA;
 // credentials only from `docker_config` (never the user's ~/.docker/config.json).

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/media_type.h"
+#include "support/process.h"
+#include "support/registry_process.h"
 
 namespace sigil::test {
 namespace {
@@ -34,34 +37,53 @@ bool is_digest(const std::string& ref) {
 
 }  // namespace
 
-FakeRegistry::FakeRegistry() {
-  server_.set_keep_alive_timeout(1);
+FakeRegistry::FakeRegistry(bool tls) : tls_(tls) {
+  if (tls_) {
+    cert_dir_ = make_temp_dir().string();
+    const auto files = write_self_signed_certificate(cert_dir_);
+    server_ = std::make_unique<httplib::SSLServer>(files.cert.c_str(), files.key.c_str());
+    if (!server_->is_valid()) throw std::runtime_error("fake registry: cannot set up TLS");
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  // Long enough that a loaded machine never sees a kept connection closed between two requests
+  // of one test (which would make connection counts vary); stop() ends kept connections at once.
+  server_->set_keep_alive_timeout(30);
   // Like real registries, no cap on the requests one connection may carry (cpp-httplib's default
   // closes it after 5, which would hide whether the client reuses its connections).
-  server_.set_keep_alive_max_count(1000);
+  server_->set_keep_alive_max_count(1000);
+  // httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm and the
+  // client's delayed ACK made every answer wait about 40 ms.
+  server_->set_tcp_nodelay(true);
   // A kept-alive connection holds a server thread: enough threads for a client's parallel
   // connections plus the sequential one, so no request waits for another's keep-alive timeout.
-  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
   // A TLS ClientHello (the client's probe of an insecure registry) holds no request line:
   // give up on it quickly so that the client falls back to plain HTTP at once.
-  server_.set_read_timeout(0, 200000);
+  server_->set_read_timeout(0, 200000);
   install_routes();
-  port_ = server_.bind_to_any_port("127.0.0.1");
+  port_ = server_->bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("fake registry: cannot bind 127.0.0.1");
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() is a no-op until the accept loop runs: wait for it, or the destructor could hang.
+  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 FakeRegistry::~FakeRegistry() {
   stopping_ = true;
-  server_.stop();
+  server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (!cert_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(cert_dir_, ec);
+  }
 }
 
 std::string FakeRegistry::host() const {
   return "127.0.0.1:" + std::to_string(port_);
 }
 std::string FakeRegistry::url() const {
-  return "http://" + host();
+  return (tls_ ? "https://" : "http://") + host();
 }
 
 trust::Digest FakeRegistry::add_blob(const std::string& repo, const std::string& data) {
@@ -202,15 +224,83 @@ FakeRegistry::Handler FakeRegistry::slow(std::string body, int delay_ms) {
     res.set_content_provider(
         body.size(), "application/octet-stream",
         [this, body, delay_ms](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-          auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-          while (std::chrono::steady_clock::now() < until && !stopping_) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-          }
-          if (stopping_) return false;
+          if (!pause(delay_ms)) return false;
           sink.write(body.data() + offset, body.size() - offset);
           return true;
         });
   };
+}
+
+bool FakeRegistry::pause(int ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!stopping_ && (ms < 0 || std::chrono::steady_clock::now() < until)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return !stopping_;
+}
+
+FakeRegistry::Handler FakeRegistry::trickle(std::string body, std::size_t bytes, int every_ms,
+                                            int code, std::map<std::string, std::string> headers) {
+  return [this, body, bytes, every_ms, code, headers](const httplib::Request&,
+                                                      httplib::Response& res) {
+    res.status = code;
+    for (const auto& [k, v] : headers) res.set_header(k.c_str(), v);
+    res.set_content_provider(
+        body.size(), "application/octet-stream",
+        [this, body, bytes, every_ms](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+          if (offset > 0 && !pause(every_ms)) return false;
+          const auto n = std::min(bytes, body.size() - offset);
+          return sink.write(body.data() + offset, n);
+        });
+  };
+}
+
+FakeRegistry::Handler FakeRegistry::endless(int code, std::map<std::string, std::string> headers,
+                                            std::string piece, int every_ms) {
+  return [this, code, headers, piece, every_ms](const httplib::Request&, httplib::Response& res) {
+    res.status = code;
+    for (const auto& [k, v] : headers) res.set_header(k.c_str(), v);
+    res.set_chunked_content_provider(
+        "application/octet-stream",
+        [this, piece, every_ms](std::size_t offset, httplib::DataSink& sink) {
+          if (offset > 0 && every_ms > 0 && !pause(every_ms)) return false;
+          return !stopping_ && sink.write(piece.data(), piece.size());
+        });
+  };
+}
+
+FakeRegistry::Handler FakeRegistry::hang() {
+  return [this](const httplib::Request&, httplib::Response& res) {
+    pause(-1);
+    res.status = 503;
+  };
+}
+
+FakeRegistry::Handler FakeRegistry::headers_then_hang(int code, std::size_t declared,
+                                                      std::map<std::string, std::string> headers) {
+  return [this, code, declared, headers](const httplib::Request&, httplib::Response& res) {
+    res.status = code;
+    for (const auto& [k, v] : headers) res.set_header(k.c_str(), v);
+    res.set_content_provider(declared, "application/octet-stream",
+                             [this](std::size_t, std::size_t, httplib::DataSink&) {
+                               pause(-1);
+                               return false;
+                             });
+  };
+}
+
+FakeRegistry::Handler FakeRegistry::redirect_with_body(int code, std::string location,
+                                                       std::string body, bool endless_body) {
+  if (endless_body) return endless(code, {{"Location", location}});
+  return status(code, body, {{"Location", location}, {"Content-Type", "text/html"}});
+}
+
+FakeRegistry::Handler FakeRegistry::huge_headers(int code, std::size_t bytes, std::size_t line) {
+  std::map<std::string, std::string> headers;
+  for (std::size_t i = 0; i * line < bytes; ++i) {
+    headers["X-Filler-" + std::to_string(i)] = std::string(std::min(line, bytes - i * line), 'h');
+  }
+  return status(code, "{}", headers);
 }
 
 std::vector<FakeRegistry::Recorded> FakeRegistry::requests() const {
@@ -268,7 +358,7 @@ bool FakeRegistry::authorized(const httplib::Request& req, httplib::Response& re
 }
 
 void FakeRegistry::install_routes() {
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     std::unique_lock lock(mu_);
     Recorded rec;
     rec.method = req.method;
@@ -297,11 +387,12 @@ void FakeRegistry::install_routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
-  server_.Get("/v2/", [](const httplib::Request&, httplib::Response& res) {
+  server_->Get("/v2/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{}", "application/json");
   });
 
-  server_.Get("/token", [this](const httplib::Request& req, httplib::Response& res) {
+  server_->Get("/token", [this](const httplib::Request& req, httplib::Response& res) {
+    if (token_delay_ms_ != 0 && !pause(token_delay_ms_)) return;
     std::lock_guard lock(mu_);
     TokenRequest tr;
     tr.method = req.method;
@@ -321,11 +412,17 @@ void FakeRegistry::install_routes() {
     }
     auto token = "tok-" + std::to_string(++next_token_);
     issued_tokens_.insert(token);
+    if (!expires_in_json_.empty()) {
+      res.set_content("{" + json(token_field_).dump() + ":" + json(token).dump() +
+                          ",\"expires_in\":" + expires_in_json_ + "}",
+                      "application/json");
+      return;
+    }
     res.set_content(json{{token_field_, token}, {"expires_in", expires_in_}}.dump(),
                     "application/json");
   });
 
-  server_.Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
+  server_->Post("/token", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     TokenRequest tr;
     tr.method = req.method;
@@ -346,27 +443,27 @@ void FakeRegistry::install_routes() {
   });
 
   // Manifests.
-  server_.Get(R"(/v2/(.+)/manifests/([^/]+))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                std::lock_guard lock(mu_);
-                auto& r = repos_[req.matches[1].str()];
-                std::string ref = req.matches[2].str();
-                if (!is_digest(ref)) {
-                  auto t = r.tags.find(ref);
-                  if (t == r.tags.end()) {
-                    return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
-                  }
-                  ref = t->second;
-                }
-                auto m = r.manifests.find(ref);
-                if (m == r.manifests.end()) {
-                  return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
-                }
-                res.set_header("Docker-Content-Digest", ref);
-                res.set_content(m->second.second, m->second.first.c_str());
-              });
+  server_->Get(R"(/v2/(.+)/manifests/([^/]+))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mu_);
+                 auto& r = repos_[req.matches[1].str()];
+                 std::string ref = req.matches[2].str();
+                 if (!is_digest(ref)) {
+                   auto t = r.tags.find(ref);
+                   if (t == r.tags.end()) {
+                     return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
+                   }
+                   ref = t->second;
+                 }
+                 auto m = r.manifests.find(ref);
+                 if (m == r.manifests.end()) {
+                   return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
+                 }
+                 res.set_header("Docker-Content-Digest", ref);
+                 res.set_content(m->second.second, m->second.first.c_str());
+               });
 
-  server_.Put(
+  server_->Put(
       R"(/v2/(.+)/manifests/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
         std::lock_guard lock(mu_);
         const auto name = req.matches[1].str();
@@ -403,128 +500,131 @@ void FakeRegistry::install_routes() {
         res.set_header("Docker-Content-Digest", d);
       });
 
-  server_.Delete(R"(/v2/(.+)/manifests/([^/]+))",
-                 [this](const httplib::Request& req, httplib::Response& res) {
-                   std::lock_guard lock(mu_);
-                   auto& r = repos_[req.matches[1].str()];
-                   if (r.manifests.erase(req.matches[2].str()) == 0) {
-                     return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
-                   }
-                   res.status = 202;
-                 });
+  server_->Delete(R"(/v2/(.+)/manifests/([^/]+))",
+                  [this](const httplib::Request& req, httplib::Response& res) {
+                    std::lock_guard lock(mu_);
+                    auto& r = repos_[req.matches[1].str()];
+                    if (r.manifests.erase(req.matches[2].str()) == 0) {
+                      return oci_error(res, 404, "MANIFEST_UNKNOWN", "manifest unknown");
+                    }
+                    res.status = 202;
+                  });
 
   // Blobs.
-  server_.Get(R"(/v2/(.+)/blobs/(sha256:[0-9a-f]{64}))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                std::lock_guard lock(mu_);
-                auto& r = repos_[req.matches[1].str()];
-                auto d = req.matches[2].str();
-                auto b = blobs_.find(d);
-                if (r.blobs.count(d) == 0 || b == blobs_.end()) {
-                  return oci_error(res, 404, "BLOB_UNKNOWN", "blob unknown to registry");
-                }
-                res.set_header("Docker-Content-Digest", d);
-                res.set_content(b->second, "application/octet-stream");
-              });
-
-  server_.Post(R"(/v2/(.+)/blobs/uploads/)",
+  server_->Get(R"(/v2/(.+)/blobs/(sha256:[0-9a-f]{64}))",
                [this](const httplib::Request& req, httplib::Response& res) {
                  std::lock_guard lock(mu_);
-                 const auto name = req.matches[1].str();
-                 if (req.has_param("mount") && req.has_param("from")) {
-                   auto d = req.get_param_value("mount");
-                   auto& from = repos_[req.get_param_value("from")];
-                   if (from.blobs.count(d) != 0) {
-                     repos_[name].blobs.insert(d);
-                     res.status = 201;
-                     res.set_header("Location", "/v2/" + name + "/blobs/" + d);
-                     res.set_header("Docker-Content-Digest", d);
-                     return;
-                   }
+                 auto& r = repos_[req.matches[1].str()];
+                 auto d = req.matches[2].str();
+                 auto b = blobs_.find(d);
+                 if (r.blobs.count(d) == 0 || b == blobs_.end()) {
+                   return oci_error(res, 404, "BLOB_UNKNOWN", "blob unknown to registry");
                  }
-                 auto uuid = "u" + std::to_string(++next_upload_);
-                 uploads_[uuid] = "";
-                 res.status = 202;
-                 auto loc = "/v2/" + name + "/blobs/uploads/" + uuid + "?_state=s" + uuid;
-                 res.set_header("Location", absolute_locations_ ? url() + loc : loc);
-                 res.set_header("Range", "0-0");
-                 res.set_header("Docker-Upload-UUID", uuid);
+                 res.set_header("Docker-Content-Digest", d);
+                 res.set_content(b->second, "application/octet-stream");
                });
 
-  server_.Patch(R"(/v2/(.+)/blobs/uploads/([A-Za-z0-9]+))",
+  server_->Post(R"(/v2/(.+)/blobs/uploads/)",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   std::lock_guard lock(mu_);
                   const auto name = req.matches[1].str();
-                  const auto uuid = req.matches[2].str();
-                  auto u = uploads_.find(uuid);
-                  if (u == uploads_.end())
-                    return oci_error(res, 404, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
-                  if (auto range = req.get_header_value("Content-Range"); !range.empty()) {
-                    auto start = std::stoull(range.substr(0, range.find('-')));
-                    if (start != u->second.size()) {
-                      res.status = 416;
+                  if (req.has_param("mount") && req.has_param("from")) {
+                    auto d = req.get_param_value("mount");
+                    auto& from = repos_[req.get_param_value("from")];
+                    if (from.blobs.count(d) != 0) {
+                      repos_[name].blobs.insert(d);
+                      res.status = 201;
+                      res.set_header("Location", "/v2/" + name + "/blobs/" + d);
+                      res.set_header("Docker-Content-Digest", d);
                       return;
                     }
                   }
-                  u->second += req.body;
+                  auto uuid = "u" + std::to_string(++next_upload_);
+                  uploads_[uuid] = "";
                   res.status = 202;
-                  auto loc = "/v2/" + name + "/blobs/uploads/" + uuid + "?_state=p" +
-                             std::to_string(u->second.size());
+                  auto loc = "/v2/" + name + "/blobs/uploads/" + uuid + "?_state=s" + uuid;
                   res.set_header("Location", absolute_locations_ ? url() + loc : loc);
-                  res.set_header("Range", "0-" + std::to_string(u->second.size() - 1));
+                  res.set_header("Range", "0-0");
+                  res.set_header("Docker-Upload-UUID", uuid);
                 });
 
-  server_.Put(R"(/v2/(.+)/blobs/uploads/([A-Za-z0-9]+))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                std::lock_guard lock(mu_);
-                const auto name = req.matches[1].str();
-                auto u = uploads_.find(req.matches[2].str());
-                if (u == uploads_.end())
-                  return oci_error(res, 404, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
-                auto data = u->second + req.body;
-                auto d = req.get_param_value("digest");
-                if (digest_of(data) != d) {
-                  return oci_error(res, 400, "DIGEST_INVALID", "provided digest did not match");
-                }
-                uploads_.erase(u);
-                blobs_[d] = data;
-                repos_[name].blobs.insert(d);
-                res.status = 201;
-                res.set_header("Location", "/v2/" + name + "/blobs/" + d);
-                res.set_header("Docker-Content-Digest", d);
-              });
+  server_->Patch(R"(/v2/(.+)/blobs/uploads/([A-Za-z0-9]+))",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard lock(mu_);
+                   const auto name = req.matches[1].str();
+                   const auto uuid = req.matches[2].str();
+                   auto u = uploads_.find(uuid);
+                   if (u == uploads_.end())
+                     return oci_error(res, 404, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
+                   if (auto range = req.get_header_value("Content-Range"); !range.empty()) {
+                     auto start = std::stoull(range.substr(0, range.find('-')));
+                     if (start != u->second.size()) {
+                       res.status = 416;
+                       return;
+                     }
+                   }
+                   u->second += req.body;
+                   res.status = 202;
+                   auto loc = "/v2/" + name + "/blobs/uploads/" + uuid + "?_state=p" +
+                              std::to_string(u->second.size());
+                   res.set_header("Location", absolute_locations_ ? url() + loc : loc);
+                   res.set_header("Range", "0-" + std::to_string(u->second.size() - 1));
+                 });
+
+  server_->Put(R"(/v2/(.+)/blobs/uploads/([A-Za-z0-9]+))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mu_);
+                 const auto name = req.matches[1].str();
+                 auto u = uploads_.find(req.matches[2].str());
+                 if (u == uploads_.end())
+                   return oci_error(res, 404, "BLOB_UPLOAD_UNKNOWN", "upload unknown");
+                 auto data = u->second + req.body;
+                 auto d = req.get_param_value("digest");
+                 if (digest_of(data) != d) {
+                   return oci_error(res, 400, "DIGEST_INVALID", "provided digest did not match");
+                 }
+                 uploads_.erase(u);
+                 blobs_[d] = data;
+                 repos_[name].blobs.insert(d);
+                 res.status = 201;
+                 res.set_header("Location", "/v2/" + name + "/blobs/" + d);
+                 res.set_header("Docker-Content-Digest", d);
+               });
 
   // Tags, with Link pagination.
-  server_.Get(R"(/v2/(.+)/tags/list)", [this](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard lock(mu_);
-    const auto name = req.matches[1].str();
-    auto it = repos_.find(name);
-    if (it == repos_.end()) return oci_error(res, 404, "NAME_UNKNOWN", "repository unknown");
-    std::size_t n = max_tag_page_;
-    if (req.has_param("n")) n = std::min<std::size_t>(n, std::stoull(req.get_param_value("n")));
-    auto last = req.get_param_value("last");
-    json tags = json::array();
-    std::string last_sent;
-    bool more = false;
-    for (const auto& [t, _] : it->second.tags) {
-      if (!last.empty() && t <= last) continue;
-      if (tags.size() == n) {
-        more = true;
-        break;
-      }
-      tags.push_back(t);
-      last_sent = t;
-    }
-    if (more) {
-      res.set_header("Link", "</v2/" + name + "/tags/list?n=" + std::to_string(n) +
-                                 "&last=" + last_sent + ">; rel=\"next\"");
-    }
-    res.set_content(json{{"name", name}, {"tags", tags}}.dump(), "application/json");
-  });
+  server_->Get(R"(/v2/(.+)/tags/list)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::lock_guard lock(mu_);
+                 const auto name = req.matches[1].str();
+                 auto it = repos_.find(name);
+                 if (it == repos_.end())
+                   return oci_error(res, 404, "NAME_UNKNOWN", "repository unknown");
+                 std::size_t n = max_tag_page_;
+                 if (req.has_param("n"))
+                   n = std::min<std::size_t>(n, std::stoull(req.get_param_value("n")));
+                 auto last = req.get_param_value("last");
+                 json tags = json::array();
+                 std::string last_sent;
+                 bool more = false;
+                 for (const auto& [t, _] : it->second.tags) {
+                   if (!last.empty() && t <= last) continue;
+                   if (tags.size() == n) {
+                     more = true;
+                     break;
+                   }
+                   tags.push_back(t);
+                   last_sent = t;
+                 }
+                 if (more) {
+                   res.set_header("Link", "</v2/" + name + "/tags/list?n=" + std::to_string(n) +
+                                              "&last=" + last_sent + ">; rel=\"next\"");
+                 }
+                 res.set_content(json{{"name", name}, {"tags", tags}}.dump(), "application/json");
+               });
 
   // Referrers API (OCI 1.1), or distribution 2.8's plain 404 when switched off.
-  server_.Get(R"(/v2/(.+)/referrers/(sha256:[0-9a-f]{64}))", [this](const httplib::Request& req,
-                                                                    httplib::Response& res) {
+  server_->Get(R"(/v2/(.+)/referrers/(sha256:[0-9a-f]{64}))", [this](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     std::lock_guard lock(mu_);
     if (!referrers_api_) {
       res.status = 404;

@@ -1,20 +1,28 @@
 #pragma once
 // An in-process OCI distribution registry for unit tests: cpp-httplib on 127.0.0.1 (random port),
-// content in memory, and fault injection for what a real registry will not do on demand (429,
-// 5xx, redirects to other hosts, truncated or slow bodies, wrong bytes, the referrers API).
+// content in memory, and faults on demand for what a real registry will not do when asked: 429
+// with any Retry-After, 5xx, redirects (to other hosts, with bodies, endless ones too), wrong
+// bytes, the referrers API, and the ways a server makes a client wait: trickled bodies, endless
+// bodies, answers that never come (or headers without their body), huge headers, slow token
+// endpoints. What httplib cannot do (endless headers, a TLS handshake that never ends, a HEAD
+// answered with a body) is RawServer's (support/raw_server.h).
 //
 //   FakeRegistry reg;                       // plain HTTP: use insecure_registries = {reg.host()}
+//   FakeRegistry tls(FakeRegistry::kTls);   // HTTPS, self-signed: insecure_registries too
 //   auto d = reg.add_manifest("lab/hello", bytes, media_type::kOciManifest, "v1");
 //   reg.add_fault({"GET", "/v2/lab/hello/manifests/v1", 1, FakeRegistry::status(503)});
+//   reg.add_fault({"GET", "/v2/lab/hello/manifests/v1", 1, reg.trickle(bytes, 10, 100)});
 //   reg.require_bearer("alice", "secret");  // token endpoint at reg.url() + "/token"
 //
-// Every request is recorded (method, path, query, Authorization) for assertions.
+// Every request is recorded (method, path, query, Authorization) for assertions. Every handler
+// that waits ends when the registry is destroyed.
 
 #include <httplib.h>
 
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -56,13 +64,14 @@ class FakeRegistry {
     std::string grant_type;
   };
 
-  FakeRegistry();
+  static constexpr bool kTls = true;
+  explicit FakeRegistry(bool tls = false);
   ~FakeRegistry();
   FakeRegistry(const FakeRegistry&) = delete;
   FakeRegistry& operator=(const FakeRegistry&) = delete;
 
   std::string host() const;  // "127.0.0.1:PORT"
-  std::string url() const;   // "http://127.0.0.1:PORT"
+  std::string url() const;   // "http://127.0.0.1:PORT" ("https://…" with TLS)
 
   // Content.
   trust::Digest add_blob(const std::string& repo, const std::string& data);
@@ -78,6 +87,10 @@ class FakeRegistry {
   // (or an OAuth2 refresh_token POST with `refresh_token`).
   void require_bearer(const std::string& user = "", const std::string& password = "",
                       int expires_in = 300, const std::string& refresh_token = "");
+  // The token answer's expires_in as raw JSON text ("9223372036854775807", "1e30", "\"300\"").
+  void set_token_expires_in_json(const std::string& raw) { expires_in_json_ = raw; }
+  // The token endpoint waits this long before it answers (-1: never; ends when the registry stops).
+  void set_token_delay(int ms) { token_delay_ms_ = ms; }
   void set_token_field(const std::string& field) { token_field_ = field; }  // token|access_token
   // The registry refuses every token (401 after a fresh token).
   void reject_tokens(bool reject) { reject_tokens_ = reject; }
@@ -106,6 +119,25 @@ class FakeRegistry {
   // Waits `delay_ms` (aborted early when the registry stops) before sending `body`.
   Handler slow(std::string body, int delay_ms);
 
+  // Ways to make a client wait (each ends when the client leaves or the registry stops):
+  // `body` with its Content-Length, `bytes` at a time, one piece every `every_ms`.
+  Handler trickle(std::string body, std::size_t bytes, int every_ms, int code = 200,
+                  std::map<std::string, std::string> headers = {});
+  // `code` and `headers`, then a chunked body that never ends: `piece` every `every_ms` (0: as
+  // fast as the client reads).
+  Handler endless(int code, std::map<std::string, std::string> headers = {},
+                  std::string piece = std::string(16384, 'x'), int every_ms = 0);
+  // Reads the request and never answers: no status line, ever.
+  Handler hang();
+  // Sends the status line and headers (Content-Length `declared`), and never the body.
+  Handler headers_then_hang(int code, std::size_t declared,
+                            std::map<std::string, std::string> headers = {});
+  // A redirect to `location` whose body is `body`, or endless (`piece` after `piece`).
+  Handler redirect_with_body(int code, std::string location, std::string body,
+                             bool endless_body = false);
+  // An answer whose headers hold `bytes` bytes of `X-Filler-N` lines of at most `line` bytes.
+  static Handler huge_headers(int code, std::size_t bytes, std::size_t line = 64u << 10);
+
   std::vector<Recorded> requests() const;
   void clear_requests();
   // Requests whose method and path match (regex over the whole path).
@@ -114,8 +146,12 @@ class FakeRegistry {
  private:
   bool authorized(const httplib::Request& req, httplib::Response& res);
   void install_routes();
+  // Sleeps `ms` (forever when negative) in small steps; false once the registry is stopping.
+  bool pause(int ms) const;
 
-  httplib::Server server_;
+  bool tls_;
+  std::string cert_dir_;  // the self-signed certificate and key for TLS (removed at the end)
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -136,6 +172,8 @@ class FakeRegistry {
   enum class Auth { kNone, kBasic, kBearer } auth_ = Auth::kNone;
   std::string user_, password_, refresh_token_;
   int expires_in_ = 300;
+  std::string expires_in_json_;
+  std::atomic<int> token_delay_ms_{0};
   std::string token_field_ = "token";
   std::atomic<bool> reject_tokens_{false};
   std::set<std::string> issued_tokens_;

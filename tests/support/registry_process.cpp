@@ -23,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -39,7 +40,12 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";
+// The registry program; SIGIL_TEST_REGISTRY_BINARY names another (a missing one shows how the
+// registry tests are reported without it).
+std::string registry_binary() {
+  const char* env = std::getenv("SIGIL_TEST_REGISTRY_BINARY");
+  return env != nullptr && *env != '\0' ? env : "/usr/bin/docker-registry";
+}
 constexpr const char* kHtpasswdBinary = "/usr/bin/htpasswd";
 constexpr std::string_view kTokenService = "sigil-test-registry";
 constexpr std::string_view kTokenIssuer = "sigil-test-token-issuer";
@@ -287,6 +293,14 @@ std::string quoted(const fs::path& p) {
 
 }  // namespace
 
+TlsFiles write_self_signed_certificate(const fs::path& dir) {
+  auto server = make_certificate("127.0.0.1", nullptr, false, "IP:127.0.0.1,DNS:localhost");
+  TlsFiles out{dir / "server.crt", dir / "server.key"};
+  write_pem_cert(out.cert, server.cert.get());
+  write_pem_key(out.key, server.key.get());
+  return out;
+}
+
 // ---- the token server ----
 
 namespace {
@@ -302,6 +316,7 @@ class TokenServer {
       server_ = std::make_unique<httplib::Server>();
     }
     if (!server_->is_valid()) throw std::runtime_error("token server: cannot set up TLS");
+    server_->set_tcp_nodelay(true);  // else Nagle and delayed ACKs hold every answer ~40 ms
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       handle(req, res);
     };
@@ -515,7 +530,7 @@ struct RegistryProcess::Impl {
     int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd < 0) throw std::runtime_error("registry fixture: cannot open " + log_file.string());
     int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    std::string bin = kRegistryBinary, serve = "serve", cfg = config.string();
+    std::string bin = registry_binary(), serve = "serve", cfg = config.string();
     std::array<char*, 4> argv{bin.data(), serve.data(), cfg.data(), nullptr};
     // A minimal environment: no REGISTRY_* variables from the caller can change the config.
     std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
@@ -624,9 +639,14 @@ struct RegistryProcess::Impl {
   }
 };
 
+std::optional<std::string> missing_program(const std::string& program) {
+  if (::access(program.c_str(), X_OK) == 0) return std::nullopt;
+  return program + " is not installed (tools/install-deps.sh)";
+}
+
 std::optional<std::string> RegistryProcess::unavailable_reason(RegistryAuth auth) {
-  if (::access(kRegistryBinary, X_OK) != 0) {
-    return std::string(kRegistryBinary) +
+  if (::access(registry_binary().c_str(), X_OK) != 0) {
+    return registry_binary() +
            " is not installed (Debian package docker-registry; tools/install-deps.sh)";
   }
   if (auth == RegistryAuth::kBasic && ::access(kHtpasswdBinary, X_OK) != 0) {
@@ -634,6 +654,21 @@ std::optional<std::string> RegistryProcess::unavailable_reason(RegistryAuth auth
            " is not installed (Debian package apache2-utils; tools/install-deps.sh)";
   }
   return std::nullopt;
+}
+
+std::chrono::milliseconds RegistryProcess::cpu_time() const {
+  if (impl_->pid <= 0) return std::chrono::milliseconds(0);
+  // After "pid (comm)", from field 3 (state) on; utime and stime are fields 14 and 15, in ticks.
+  const std::string text = read_text_file("/proc/" + std::to_string(impl_->pid) + "/stat");
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  const long tick = ::sysconf(_SC_CLK_TCK);
+  return std::chrono::milliseconds((utime + stime) * 1000 / (tick > 0 ? tick : 100));
 }
 
 RegistryProcess::RegistryProcess(RegistryOptions options) : impl_(std::make_unique<Impl>()) {

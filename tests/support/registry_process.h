@@ -3,7 +3,7 @@
 // started by the test and stopped by the destructor, so that the registry client is tested
 // against what users run.
 //
-//   if (auto why = RegistryProcess::unavailable_reason()) { WARN("SKIP: " << *why); return; }
+//   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kBasic));
 //   RegistryProcess reg({.tls = RegistryTls::kVerified, .auth = RegistryAuth::kBasic});
 //   trust::registry::TransportOptions opts{.ca_file = reg.ca_file(),
 //                                          .docker_config = reg.write_docker_config(tmp.path())};
@@ -17,6 +17,9 @@
 // (x5c header chaining to the CA in `rootcertbundle`, `aud` = service, `access` = the requested
 // scope).
 //
+// Tests start with SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(auth)) (support/skip.h):
+// skipped, and reported as skipped, where docker-registry or htpasswd is missing; failed in CI.
+//
 // The registry runs with PR_SET_PDEATHSIG, so it dies with the test process even if that is
 // killed; the destructor sends SIGTERM, waits, then SIGKILL. Create and destroy a fixture on the
 // same thread (the death signal follows the thread that started the process).
@@ -29,6 +32,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "support/skip.h"
 
 namespace sigil::test {
 
@@ -61,6 +66,14 @@ struct TokenRequest {
   std::string user;                 // empty: no credentials were sent
   int status = 0;                   // 200 (token issued) or 401
 };
+
+// A self-signed P-256 certificate for IP:127.0.0.1 and DNS:localhost and its key, written to
+// DIR/server.crt and DIR/server.key (PEM), for in-process TLS servers (FakeRegistry::kTls).
+struct TlsFiles {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+};
+TlsFiles write_self_signed_certificate(const std::filesystem::path& dir);
 
 class RegistryProcess {
  public:
@@ -102,6 +115,8 @@ class RegistryProcess {
   // Starts it again on the same port, storage, certificates and credentials.
   void restart();
   bool running() const;
+  // CPU time the registry process used so far (user + system), for benchmarks.
+  std::chrono::milliseconds cpu_time() const;
   // What the registry wrote to stdout/stderr (across restarts), for failure messages.
   std::string log() const;
 

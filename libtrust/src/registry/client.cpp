@@ -2,53 +2,45 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <mutex>
-#include <random>
+#include <optional>
 #include <set>
-#include <thread>
 
 #include "core/json_util.h"
-#include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
+#include "libtrust/core/text.h"
 #include "oci/oci_internal.h"
+#include "registry/api_errors.h"
 #include "registry/auth.h"
 #include "registry/http.h"
+#include "registry/token_auth.h"
 
 namespace trust::registry {
 
-using detail::Challenge;
+using detail::has_code;
+using detail::is_retryable_status;
+using detail::is_success;
+using detail::parse_error_body;
 using detail::Request;
 using detail::Response;
+using detail::Scope;
+using detail::status_text;
+using detail::throw_for;
 using detail::TransportError;
-using trust::detail::Json;
+using detail::with_query;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr std::size_t kTagPageSize = 1000;
-constexpr std::chrono::seconds kDefaultTokenLifetime{60};
 constexpr std::string_view kUploadContentType = "application/octet-stream";
-constexpr std::size_t kMaxErrorsInMessage = 3;
 // Blob transfers of at least this size go over HTTP/1.1 connections of their own (Request::bulk);
 // smaller ones (signature payloads, configs) share the HTTP/2 connection.
 constexpr std::uint64_t kBulkBytes = 4u << 20;
-constexpr std::size_t kMaxErrorTextInMessage = 200;
 // A manifest PUT that lost a race with another writer's blob upload is retried quickly: the
 // window is one blob commit. Delays double from here (with jitter), so a blob that is really
 // missing fails in about 1.5 s over limits::kMaxManifestPutRetries attempts.
 constexpr std::chrono::milliseconds kRacyPutBackoffBase{50};
-
-void racy_put_backoff(int attempt) {
-  thread_local std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  const double ms = static_cast<double>(kRacyPutBackoffBase.count()) *
-                    static_cast<double>(1 << std::min(attempt - 1, 10)) * jitter(rng);
-  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<std::int64_t>(ms)));
-}
 
 std::string manifest_accept_header() {
   std::string h = "Accept: ";
@@ -60,92 +52,6 @@ std::string manifest_accept_header() {
   h += ", ";
   h += media_type::kDockerManifestList;
   return h;
-}
-
-bool is_success(long status) {
-  return status >= 200 && status < 300;
-}
-
-bool is_retryable_status(long status) {
-  return status == 429 || (status >= 500 && status <= 599);
-}
-
-// Printable, bounded text from a registry (error messages may be attacker-chosen).
-std::string sanitize(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kMaxErrorTextInMessage)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
-  }
-  if (text.size() > kMaxErrorTextInMessage) out += "…";
-  return out;
-}
-
-// OCI error JSON {"errors":[{"code","message"}]}: its codes (for retry decisions) and a summary.
-struct ErrorBody {
-  std::vector<std::string> codes;
-  std::string summary;
-};
-
-ErrorBody parse_error_body(const Response& resp) {
-  ErrorBody out;
-  if (resp.body.empty()) return out;
-  try {
-    auto j = trust::detail::parse_json(as_string_view(resp.body), "error body",
-                                       limits::kMaxRegistryErrorBody);
-    auto it = j.find("errors");
-    if (j.is_object() && it != j.end() && it->is_array()) {
-      for (const auto& e : *it) {
-        if (!e.is_object()) continue;
-        std::string code, message;
-        if (auto c = e.find("code"); c != e.end() && c->is_string()) code = c->get<std::string>();
-        if (auto m = e.find("message"); m != e.end() && m->is_string()) {
-          message = m->get<std::string>();
-        }
-        out.codes.push_back(code);
-        if (out.codes.size() <= kMaxErrorsInMessage) {
-          if (!out.summary.empty()) out.summary += "; ";
-          out.summary += sanitize(code) + (message.empty() ? "" : ": " + sanitize(message));
-        }
-      }
-      return out;
-    }
-  } catch (const Error&) {
-    // Not JSON (or truncated): fall through to the text.
-  }
-  auto ct = resp.content_type().value_or("");
-  if (ct.rfind("text/", 0) == 0 || ct.find("json") != std::string::npos) {
-    out.summary = sanitize(as_string_view(resp.body));
-  }
-  return out;
-}
-
-bool has_code(const ErrorBody& body, std::string_view code) {
-  return std::find(body.codes.begin(), body.codes.end(), code) != body.codes.end();
-}
-
-std::string status_text(const Response& resp) {
-  auto body = parse_error_body(resp);
-  std::string s = "HTTP " + std::to_string(resp.status);
-  if (!body.summary.empty()) s += " (" + body.summary + ")";
-  return s;
-}
-
-[[noreturn]] void throw_for(const Response& resp, const std::string& what,
-                            const std::string& action) {
-  auto detail = status_text(resp);
-  switch (resp.status) {
-    case 404:
-      throw NotFoundError(what + ": " + action + ": not found (" + detail + ")");
-    case 401:
-      throw RegistryError(what + ": " + action + ": authentication required (" + detail + ")");
-    case 403:
-      throw RegistryError(what + ": " + action + ": access denied (" + detail + ")");
-    case 429:
-      throw RegistryError(what + ": " + action + ": rate limited by the registry (" + detail +
-                          "), retries exhausted");
-    default:
-      throw RegistryError(what + ": " + action + ": the registry answered " + detail);
-  }
 }
 
 // `<url>; rel="next"` from a Link header (pagination), resolved against `base`.
@@ -165,47 +71,36 @@ std::optional<std::string> next_link(const Response& resp) {
   return std::nullopt;
 }
 
-std::string with_query(const std::string& url, const std::string& param) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
-}
-
-SecretBytes header_secret(std::string_view prefix, ByteView value) {
-  SecretBytes out(prefix.size() + value.size());
-  std::copy(prefix.begin(), prefix.end(), out.data());
-  std::copy(value.begin(), value.end(), out.data() + prefix.size());
-  return out;
-}
-
-SecretBytes basic_header(const detail::Credentials& creds) {
-  SecretBytes userpass(creds.username.size() + 1 + creds.password.size());
-  std::copy(creds.username.begin(), creds.username.end(), userpass.data());
-  userpass.data()[creds.username.size()] = ':';
-  std::copy(creds.password.data(), creds.password.data() + creds.password.size(),
-            userpass.data() + creds.username.size() + 1);
-  auto b64 = base64_encode(userpass.view());
-  auto out = header_secret("Authorization: Basic ", as_bytes(b64));
-  secure_wipe(b64.data(), b64.size());
-  return out;
-}
-
 std::string api_host(const std::string& registry) {
   return registry == kDockerHubRegistry ? std::string(kDockerHubApiHost) : registry;
 }
 
-struct Scope {
-  std::vector<std::string> items;
-  std::string key() const {
-    std::string k;
-    for (const auto& s : items) k += s + " ";
-    return k;
+// A manifest's media type: its mediaType field, else a manifest Content-Type, else what its
+// shape says (an index or an image manifest).
+std::string manifest_media_type(ByteView bytes, const Response& resp, const std::string& what) {
+  std::string mt;
+  try {
+    auto j = trust::detail::parse_json(bytes, what);
+    if (j.is_object()) {
+      if (auto it = j.find("mediaType"); it != j.end() && it->is_string()) {
+        mt = it->get<std::string>();
+      }
+    }
+  } catch (const LimitError&) {
+    throw;
+  } catch (const Error&) {
+    throw InputError(what + ": the registry served a manifest that is not valid JSON");
   }
-};
-
-Scope pull_scope(const Repository& repo) {
-  return {{"repository:" + repo.name + ":pull"}};
-}
-Scope push_scope(const Repository& repo) {
-  return {{"repository:" + repo.name + ":pull,push"}};
+  if (mt.empty()) {
+    auto ct = resp.content_type().value_or("");
+    if (oci::is_manifest_media_type(ct) || oci::is_index_media_type(ct)) mt = ct;
+  }
+  auto kind = oci::classify_manifest(bytes, mt, what);
+  if (mt.empty()) {
+    mt = std::string(kind == oci::ManifestKind::kIndex ? media_type::kOciIndex
+                                                       : media_type::kOciManifest);
+  }
+  return mt;
 }
 
 }  // namespace
@@ -215,12 +110,13 @@ void TransportOptions::validate() const {
   if (connect_timeout.count() <= 0 || stall_timeout.count() <= 0) {
     throw UsageError("registry options: timeouts must be positive");
   }
+  if (timeout.count() < 0) throw UsageError("registry options: timeout must not be negative");
   if (retry_backoff_base.count() < 0 || max_retry_delay.count() < 0) {
     throw UsageError("registry options: retry delays must not be negative");
   }
   for (const auto& h : insecure_registries) {
     if (h.empty() || h.find('/') != std::string::npos || h.find("://") != std::string::npos) {
-      throw UsageError("--insecure-registry '" + h.substr(0, 100) +
+      throw UsageError("--insecure-registry '" + excerpt(h, 100) +
                        "': expected HOST or HOST:PORT (no scheme, no path)");
     }
   }
@@ -239,216 +135,24 @@ Repository Repository::of(const Reference& ref) {
   return Repository{ref.registry(), ref.repository()};
 }
 
+// What a client holds: the transport, the credentials and what answers challenges with them,
+// and the request shapes shared by several calls.
 struct Client::Impl {
   explicit Impl(TransportOptions options)
-      : transport(std::move(options)), credentials(transport.options()) {}
+      : transport(std::move(options)),
+        credentials(transport.options()),
+        auth(transport, credentials) {}
 
   detail::Transport transport;
   detail::CredentialStore credentials;
-
-  struct Token {
-    SecretBytes header;
-    Clock::time_point expires;
-  };
-  std::mutex mu;
-  std::map<std::string, Challenge> challenges;  // registry -> its auth challenge
-  std::map<std::string, Token> tokens;          // registry + " " + scope key -> bearer token
+  detail::Authenticator auth;
 
   std::string base(const Repository& repo) {
     return transport.origin_for(api_host(repo.registry)) + "/v2/" + repo.name;
   }
 
-  // --- auth -------------------------------------------------------------------------------
-
-  SecretBytes fetch_token(const std::string& registry, const Challenge& ch, const Scope& scope,
-                          const std::string& what) {
-    auto realm_it = ch.params.find("realm");
-    if (realm_it == ch.params.end() || realm_it->second.empty()) {
-      throw RegistryError(what + ": the registry's Bearer challenge names no realm");
-    }
-    const std::string& realm = realm_it->second;
-    const auto realm_origin = detail::origin_of(realm);
-    if (realm_origin.rfind("https://", 0) != 0 && realm_origin.rfind("http://", 0) != 0) {
-      throw RegistryError(what + ": the registry's token realm is not an HTTP(S) URL");
-    }
-    const auto* creds = credentials.lookup(registry);
-    if (creds != nullptr && realm_origin.rfind("http://", 0) == 0 &&
-        !transport.is_insecure(detail::authority_of(realm))) {
-      throw RegistryError(what + ": refusing to send the credentials for " + registry +
-                          " to the token realm " + realm_origin +
-                          " over plain HTTP (mark it --insecure-registry to allow)");
-    }
-    Request r;
-    r.what = what;
-    r.max_body = limits::kMaxTokenResponseBytes;
-    r.idempotent = true;
-    r.follow_redirects = false;
-    SecretBytes auth;
-    SecretBytes form;
-    std::string query;
-    if (auto s = ch.params.find("service"); s != ch.params.end()) {
-      query += "service=" + detail::url_escape(s->second);
-    }
-    for (const auto& item : scope.items) {
-      query += (query.empty() ? "" : "&") + std::string("scope=") + detail::url_escape(item);
-    }
-    if (creds != nullptr && !creds->identity_token.empty()) {
-      // OAuth2 refresh token grant (docker login with an identity token).
-      std::string prefix = "grant_type=refresh_token&client_id=sigil" +
-                           (query.empty() ? "" : "&" + query) + "&refresh_token=";
-      std::string escaped = detail::url_escape(creds->identity_token.as_string_view());
-      form = header_secret(prefix, as_bytes(escaped));
-      secure_wipe(escaped.data(), escaped.size());
-      r.method = "POST";
-      r.url = realm;
-      r.body = form.view();
-      r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    } else {
-      r.method = "GET";
-      if (creds != nullptr && !creds->username.empty()) {
-        query += (query.empty() ? "" : "&") + std::string("account=") +
-                 detail::url_escape(creds->username);
-      }
-      r.url = query.empty() ? realm : with_query(realm, query);
-      if (creds != nullptr && !creds->password.empty()) {
-        auth = basic_header(*creds);
-        r.authorization = &auth;
-      }
-    }
-    transport.count_token_request();
-    auto resp = transport.perform(r);
-    if (resp.status == 401 || resp.status == 403) {
-      throw RegistryError(what + ": the token server " + realm_origin + " refused " +
-                          (creds != nullptr ? "the credentials configured for " + registry
-                                            : std::string("anonymous access")) +
-                          " (HTTP " + std::to_string(resp.status) + ")");
-    }
-    if (!is_success(resp.status)) throw_for(resp, what, "token request to " + realm_origin);
-    Json j;
-    try {
-      j = trust::detail::parse_json(as_string_view(resp.body), what + ": token response",
-                                    limits::kMaxTokenResponseBytes);
-    } catch (const Error&) {
-      secure_wipe(resp.body.data(), resp.body.size());
-      throw RegistryError(what + ": the token server " + realm_origin +
-                          " answered something that is not JSON");
-    }
-    secure_wipe(resp.body.data(), resp.body.size());
-    std::string token;
-    for (const char* field : {"token", "access_token"}) {
-      auto it = j.find(field);
-      if (it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
-        token = it->get<std::string>();
-        break;
-      }
-    }
-    auto lifetime = kDefaultTokenLifetime;
-    if (auto it = j.find("expires_in"); it != j.end() && it->is_number_integer()) {
-      auto v = it->get<std::int64_t>();
-      if (v > 0) lifetime = std::chrono::seconds(v);
-    }
-    trust::detail::wipe_strings(j);
-    if (token.empty()) {
-      throw RegistryError(what + ": the token server " + realm_origin +
-                          " answered no token (neither 'token' nor 'access_token')");
-    }
-    auto header = header_secret("Authorization: Bearer ", as_bytes(token));
-    secure_wipe(token.data(), token.size());
-    // Renew a little before the server's expiry.
-    auto margin = std::min<std::chrono::seconds>(std::chrono::seconds(10), lifetime / 10);
-    std::lock_guard lock(mu);
-    auto& slot = tokens[registry + " " + scope.key()];
-    slot.header = SecretBytes(header.data(), header.size());
-    slot.expires = Clock::now() + lifetime - margin;
-    return header;
-  }
-
-  // What to send before any 401: a cached token, or credentials for a known Basic registry.
-  std::optional<SecretBytes> known_auth(const std::string& registry, const Scope& scope,
-                                        const std::string& what, bool& fresh) {
-    std::optional<Challenge> ch;
-    {
-      std::lock_guard lock(mu);
-      auto it = challenges.find(registry);
-      if (it == challenges.end()) return std::nullopt;
-      ch = it->second;
-      if (ch->scheme == "bearer") {
-        auto t = tokens.find(registry + " " + scope.key());
-        if (t != tokens.end() && Clock::now() < t->second.expires) {
-          return SecretBytes(t->second.header.data(), t->second.header.size());
-        }
-      }
-    }
-    if (ch->scheme == "bearer") {
-      fresh = true;
-      return fetch_token(registry, *ch, scope, what);
-    }
-    if (const auto* creds = credentials.lookup(registry);
-        creds != nullptr && !creds->password.empty()) {
-      return basic_header(*creds);
-    }
-    return std::nullopt;
-  }
-
-  // Sends `req` to `registry` with the right credentials, answering one 401 challenge.
   Response send(const Repository& repo, const Scope& scope, Request req) {
-    const auto& registry = repo.registry;
-    bool fresh_token = false;
-    bool sent_basic = false;
-    auto auth = known_auth(registry, scope, req.what, fresh_token);
-    if (auth && auth->as_string_view().rfind("Authorization: Basic", 0) == 0) sent_basic = true;
-    while (true) {
-      req.authorization = auth ? &*auth : nullptr;
-      auto resp = transport.perform(req);
-      if (resp.status != 401) return resp;
-      if (req.body_reader) {
-        throw RegistryError(req.what + ": the registry asked for authentication (401) in the " +
-                            "middle of an upload; the stream cannot be sent again");
-      }
-      std::optional<Challenge> chosen;
-      for (const auto& value : resp.headers.all("www-authenticate")) {
-        for (auto& c : detail::parse_www_authenticate(value, req.what)) {
-          if (c.scheme == "bearer") {
-            chosen = c;
-            break;
-          }
-          if (c.scheme == "basic" && !chosen) chosen = c;
-        }
-        if (chosen && chosen->scheme == "bearer") break;
-      }
-      req.resume_from = resp.sink_bytes;  // a download resumed before the 401 goes on from there
-      if (!chosen) {
-        throw RegistryError(req.what + ": authentication required (401) but the registry " +
-                            registry + " offers no Bearer or Basic challenge");
-      }
-      {
-        std::lock_guard lock(mu);
-        challenges[registry] = *chosen;
-      }
-      if (chosen->scheme == "bearer") {
-        if (fresh_token) {
-          throw RegistryError(req.what + ": authentication failed (401) for repository " +
-                              repo.name + " after obtaining a token (scope " +
-                              (scope.items.empty() ? std::string("none") : scope.key()) + ")");
-        }
-        auth = fetch_token(registry, *chosen, scope, req.what);
-        fresh_token = true;
-        continue;
-      }
-      const auto* creds = credentials.lookup(registry);
-      if (creds == nullptr || creds->password.empty()) {
-        throw RegistryError(req.what +
-                            ": authentication required (401) and no credentials are "
-                            "configured for " +
-                            registry + " (docker config.json)");
-      }
-      if (sent_basic) {
-        throw RegistryError(req.what + ": authentication failed (401): " + registry +
-                            " refused the credentials configured for it");
-      }
-      auth = basic_header(*creds);
-      sent_basic = true;
-    }
+    return auth.send(repo, scope, std::move(req));
   }
 
   // --- manifests ----------------------------------------------------------------------------
@@ -462,33 +166,7 @@ struct Client::Impl {
     r.max_body = limits::kMaxManifestBytes;
     r.follow_redirects = true;
     r.what = what;
-    return send(repo, pull_scope(repo), std::move(r));
-  }
-
-  static std::string media_type_of(ByteView bytes, const Response& resp, const std::string& what) {
-    std::string mt;
-    try {
-      auto j = trust::detail::parse_json(bytes, what);
-      if (j.is_object()) {
-        if (auto it = j.find("mediaType"); it != j.end() && it->is_string()) {
-          mt = it->get<std::string>();
-        }
-      }
-    } catch (const LimitError&) {
-      throw;
-    } catch (const Error&) {
-      throw InputError(what + ": the registry served a manifest that is not valid JSON");
-    }
-    if (mt.empty()) {
-      auto ct = resp.content_type().value_or("");
-      if (oci::is_manifest_media_type(ct) || oci::is_index_media_type(ct)) mt = ct;
-    }
-    auto kind = oci::classify_manifest(bytes, mt, what);
-    if (mt.empty()) {
-      mt = std::string(kind == oci::ManifestKind::kIndex ? media_type::kOciIndex
-                                                         : media_type::kOciManifest);
-    }
-    return mt;
+    return send(repo, Scope::pull(repo), std::move(r));
   }
 
   // --- uploads -----------------------------------------------------------------------------
@@ -500,9 +178,8 @@ struct Client::Impl {
     r.method = "POST";
     r.url = base(repo) + "/blobs/uploads/";
     r.idempotent = false;
-    r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
-    auto resp = send(repo, push_scope(repo), std::move(r));
+    auto resp = send(repo, Scope::push(repo), std::move(r));
     if (resp.status != 202) return {std::string(), std::move(resp)};
     auto loc = resp.headers.get("location");
     if (!loc || loc->empty()) {
@@ -533,7 +210,6 @@ void Client::ping(std::string_view registry) {
   Repository repo{std::string(registry), ""};
   Request r;
   r.url = impl_->transport.origin_for(api_host(repo.registry)) + "/v2/";
-  r.max_body = limits::kMaxRegistryErrorBody;
   r.what = std::string(registry);
   auto resp = impl_->send(repo, Scope{}, std::move(r));
   if (!is_success(resp.status)) throw_for(resp, std::string(registry), "ping (GET /v2/)");
@@ -548,7 +224,7 @@ std::optional<Client::Fetched> Client::get_manifest_by_tag(const Repository& rep
   if (!is_success(resp.status)) throw_for(resp, what, "fetching the manifest");
   Fetched out;
   out.bytes = std::move(resp.body);
-  out.descriptor.media_type = Impl::media_type_of(out.bytes, resp, what);
+  out.descriptor.media_type = manifest_media_type(out.bytes, resp, what);
   // The digest comes from the bytes, never from Docker-Content-Digest.
   out.descriptor.digest = Digest::of(out.bytes);
   out.descriptor.size = out.bytes.size();
@@ -604,7 +280,7 @@ std::optional<oci::Descriptor> Client::head_manifest(const Repository& repo,
     d.digest = Digest::parse(reference, what);
     auto bytes = get_manifest(repo, d);
     d.size = bytes.size();
-    d.media_type = Impl::media_type_of(bytes, resp, what);
+    d.media_type = manifest_media_type(bytes, resp, what);
     return d;
   }
   auto fetched = get_manifest_by_tag(repo, reference);
@@ -625,7 +301,7 @@ oci::Descriptor Client::put_manifest(const Repository& repo, std::string_view re
   d.digest = Digest::of(bytes);
   d.size = bytes.size();
   d.media_type = std::string(media_type);
-  if (d.media_type.empty()) d.media_type = Impl::media_type_of(bytes, Response{}, what);
+  if (d.media_type.empty()) d.media_type = manifest_media_type(bytes, Response{}, what);
   if (by_digest && Digest::parse(reference, what) != d.digest) {
     throw DigestMismatchError(what +
                               ": refusing to push a manifest under a digest it does not "
@@ -639,9 +315,8 @@ oci::Descriptor Client::put_manifest(const Repository& repo, std::string_view re
     r.headers.push_back("Content-Type: " + d.media_type);
     r.body = bytes;
     r.idempotent = true;  // content-addressed: the same PUT twice is the same result
-    r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
-    auto resp = impl_->send(repo, push_scope(repo), std::move(r));
+    auto resp = impl_->send(repo, Scope::push(repo), std::move(r));
     if (is_success(resp.status)) {
       if (subject_processed != nullptr) {
         *subject_processed = resp.headers.get("oci-subject").has_value();
@@ -658,7 +333,8 @@ oci::Descriptor Client::put_manifest(const Repository& repo, std::string_view re
                           " attempts: the registry lacks a blob the manifest names");
     }
     // Another writer is committing a blob this manifest names: wait for it, briefly.
-    racy_put_backoff(attempt);
+    impl_->transport.backoff(attempt, what + ": pushing the manifest: " + status_text(resp),
+                             kRacyPutBackoffBase);
   }
 }
 
@@ -667,7 +343,6 @@ void Client::delete_manifest(const Repository& repo, const Digest& digest) {
   Request r;
   r.method = "DELETE";
   r.url = impl_->base(repo) + "/manifests/" + digest.str();
-  r.max_body = limits::kMaxRegistryErrorBody;
   r.what = what;
   auto resp = impl_->send(repo, Scope{{"repository:" + repo.name + ":delete"}}, std::move(r));
   if (is_success(resp.status)) return;
@@ -701,9 +376,71 @@ void Client::stream_blob(const Repository& repo, const oci::Descriptor& desc,
     verifier.update(chunk);
     sink(chunk);
   };
-  auto resp = impl_->send(repo, pull_scope(repo), std::move(r));
+  auto resp = impl_->send(repo, Scope::pull(repo), std::move(r));
   if (!is_success(resp.status)) throw_for(resp, what + " blob " + desc.digest.str(), "fetching");
   verifier.finish();
+}
+
+std::vector<std::size_t> Client::get_blobs(const Repository& repo,
+                                           const std::vector<oci::Descriptor>& descs,
+                                           std::uint64_t max_bytes, std::uint64_t max_in_flight,
+                                           const std::function<void(std::size_t, Bytes)>& on_blob) {
+  const auto what = repo.str();
+  for (const auto& d : descs) oci::detail::check_size_cap(d, max_bytes, what);
+  if (descs.empty()) return {};
+  // One Authorization for all (learnt from the requests before, or a token fetched now): the
+  // batch answers no challenge itself.
+  const auto auth = impl_->auth.authorization(repo.registry, Scope::pull(repo), what);
+  struct Slot {
+    Bytes data;
+    std::optional<oci::detail::BlobVerifier> verifier;
+  };
+  std::vector<Slot> slots(descs.size());
+  std::vector<Request> reqs(descs.size());
+  for (std::size_t i = 0; i < descs.size(); ++i) {
+    Slot& slot = slots[i];
+    slot.verifier.emplace(descs[i], what);
+    slot.data.reserve(static_cast<std::size_t>(descs[i].size));
+    Request& r = reqs[i];
+    r.url = impl_->base(repo) + "/blobs/" + descs[i].digest.str();
+    r.what = what + "@" + descs[i].digest.str();
+    r.authorization = auth ? &*auth : nullptr;
+    r.max_body = static_cast<std::size_t>(descs[i].size);  // its weight in the byte budget
+    r.sink = [&slot](ByteView chunk) {
+      slot.verifier->update(chunk);  // refuses more than the descriptor's size at once
+      slot.data.insert(slot.data.end(), chunk.begin(), chunk.end());
+    };
+  }
+  std::vector<std::size_t> again;
+  impl_->transport.perform_batch(
+      reqs, max_in_flight, static_cast<long>(limits::kAttachmentFetchThreads),
+      [&](std::size_t i, detail::BatchResult result) {
+        if (result.error) {
+          try {
+            std::rethrow_exception(result.error);
+          } catch (const TransportError&) {
+            // Below HTTP (dropped, slow, TLS refused by an insecure registry still to fall back
+            // to plain HTTP, …): the slow way retries it, or reports it with its retries spent.
+          }
+          again.push_back(i);
+          return;
+        }
+        const Response& resp = result.response;
+        if (is_success(resp.status)) {
+          slots[i].verifier->finish();
+          slots[i].verifier.reset();
+          on_blob(i, std::move(slots[i].data));
+          return;
+        }
+        // A challenge, a redirect, or a status worth another attempt: the slow way handles it.
+        if (resp.status == 401 || (resp.status >= 300 && resp.status < 400) ||
+            is_retryable_status(resp.status)) {
+          again.push_back(i);
+          return;
+        }
+        throw_for(resp, what + " blob " + descs[i].digest.str(), "fetching");
+      });
+  return again;
 }
 
 bool Client::blob_exists(const Repository& repo, const Digest& digest) {
@@ -713,7 +450,7 @@ bool Client::blob_exists(const Repository& repo, const Digest& digest) {
   r.url = impl_->base(repo) + "/blobs/" + digest.str();
   r.follow_redirects = true;
   r.what = what;
-  auto resp = impl_->send(repo, pull_scope(repo), std::move(r));
+  auto resp = impl_->send(repo, Scope::pull(repo), std::move(r));
   if (is_success(resp.status)) return true;
   if (resp.status == 404) return false;
   throw_for(resp, what, "checking whether it exists");
@@ -729,12 +466,14 @@ void Client::put_blob(const Repository& repo, ByteView data, const Digest& diges
   const int attempts = impl_->transport.options().max_attempts;
   for (int attempt = 1;; ++attempt) {
     // A failed upload is restarted from the POST: the POST itself is never replayed.
+    std::string failure;
     try {
       auto [location, started] = impl_->try_start_upload(repo, what);
       if (location.empty()) {
         if (!is_retryable_status(started.status) || attempt >= attempts) {
           throw_for(started, what, "starting an upload");
         }
+        failure = what + ": starting an upload: " + status_text(started);
       } else {
         Request r;
         r.method = "PUT";
@@ -742,20 +481,21 @@ void Client::put_blob(const Repository& repo, ByteView data, const Digest& diges
         r.headers.push_back("Content-Type: " + std::string(kUploadContentType));
         r.body = data;
         r.idempotent = false;
-        r.max_body = limits::kMaxRegistryErrorBody;
         r.what = what;
         r.progress = "upload " + digest.str().substr(0, 19);
         r.bulk = data.size() >= kBulkBytes;
-        auto resp = impl_->send(repo, push_scope(repo), std::move(r));
+        auto resp = impl_->send(repo, Scope::push(repo), std::move(r));
         if (is_success(resp.status)) return;
         if (!is_retryable_status(resp.status) || attempt >= attempts) {
           throw_for(resp, what, "uploading");
         }
+        failure = what + ": uploading: " + status_text(resp);
       }
     } catch (const TransportError& e) {
       if (!e.retryable() || attempt >= attempts) throw;
+      failure = e.what();
     }
-    impl_->transport.backoff(attempt);
+    impl_->transport.backoff(attempt, failure);
   }
 }
 
@@ -791,11 +531,10 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
       return got;
     };
     r.idempotent = false;
-    r.max_body = limits::kMaxRegistryErrorBody;
     r.what = what;
     r.progress = "upload " + digest.str().substr(0, 19);
     r.bulk = n >= kBulkBytes;
-    auto resp = impl_->send(repo, push_scope(repo), std::move(r));
+    auto resp = impl_->send(repo, Scope::push(repo), std::move(r));
     if (resp.status != 202 && !is_success(resp.status)) {
       throw_for(resp, what, "uploading bytes " + std::to_string(offset) + "-");
     }
@@ -815,9 +554,8 @@ void Client::put_blob_stream(const Repository& repo, const Digest& digest, std::
   r.url = with_query(location, "digest=" + detail::url_escape(digest.str()));
   r.headers.push_back("Content-Type: " + std::string(kUploadContentType));
   r.idempotent = true;
-  r.max_body = limits::kMaxRegistryErrorBody;
   r.what = what;
-  auto resp = impl_->send(repo, push_scope(repo), std::move(r));
+  auto resp = impl_->send(repo, Scope::push(repo), std::move(r));
   if (is_success(resp.status)) return;
   if (resp.status == 400 && has_code(parse_error_body(resp), "DIGEST_INVALID")) {
     throw DigestMismatchError(what +
@@ -838,9 +576,8 @@ bool Client::mount_blob(const Repository& repo, const Digest& digest, const Repo
   r.url = impl_->base(repo) + "/blobs/uploads/?mount=" + detail::url_escape(digest.str()) +
           "&from=" + detail::url_escape(from.name);
   r.idempotent = false;
-  r.max_body = limits::kMaxRegistryErrorBody;
   r.what = what;
-  Scope scope = push_scope(repo);
+  Scope scope = Scope::push(repo);
   scope.items.push_back("repository:" + from.name + ":pull");
   auto resp = impl_->send(repo, scope, std::move(r));
   if (resp.status == 201) return true;
@@ -864,7 +601,7 @@ std::vector<std::string> Client::list_tags(const Repository& repo, std::size_t m
     r.max_body = limits::kMaxTagListPageBytes;
     r.follow_redirects = true;
     r.what = what;
-    auto resp = impl_->send(repo, pull_scope(repo), std::move(r));
+    auto resp = impl_->send(repo, Scope::pull(repo), std::move(r));
     if (resp.status == 404) return tags;
     if (!is_success(resp.status)) throw_for(resp, what, "listing tags");
     auto j = trust::detail::parse_json(as_string_view(resp.body), what + ": tag list",
@@ -909,7 +646,7 @@ std::optional<oci::Index> Client::referrers(const Repository& repo, const Digest
     r.max_body = limits::kMaxManifestBytes;
     r.follow_redirects = true;
     r.what = what;
-    auto resp = impl_->send(repo, pull_scope(repo), std::move(r));
+    auto resp = impl_->send(repo, Scope::pull(repo), std::move(r));
     const auto ct = resp.content_type().value_or("");
     // A registry with the API answers 200 with an OCI index; one without answers 404 (a plain
     // "404 page not found" from distribution 2.8), 405, or something that is not an index.

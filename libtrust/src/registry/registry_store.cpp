@@ -78,6 +78,19 @@ class RegistryImageStore final : public oci::ImageStore {
     return client_->get_blob(repo_, desc, max_bytes);
   }
 
+  // All at once over the client's connection (HTTP/2 streams where the registry offers them);
+  // the few whose answer needs retries, a redirect or a challenge go the default way after.
+  void fetch_blobs(const std::vector<oci::Descriptor>& descs, std::uint64_t max_bytes,
+                   const std::function<void(std::size_t, Bytes)>& on_blob) override {
+    const auto again =
+        client_->get_blobs(repo_, descs, max_bytes, limits::kMaxAttachmentBytesInFlight, on_blob);
+    if (again.empty()) return;
+    std::vector<oci::Descriptor> rest;
+    for (auto i : again) rest.push_back(descs[i]);
+    ImageSource::fetch_blobs(
+        rest, max_bytes, [&](std::size_t k, Bytes bytes) { on_blob(again[k], std::move(bytes)); });
+  }
+
   void stream_blob(const oci::Descriptor& desc,
                    const std::function<void(ByteView)>& sink) override {
     client_->stream_blob(repo_, desc, sink);

@@ -50,6 +50,13 @@ inline constexpr int kMaxManifestPutRetries = 6;  // MANIFEST_BLOB_UNKNOWN / DIG
 // A blob download dropped after some bytes is resumed with Range this many times at most.
 inline constexpr int kMaxBlobResumes = 8;
 
+// Registry transport (libtrust/registry: http.cpp, token_auth.cpp). Time a registry can make a
+// client spend is bounded by TransportOptions (timeout, stall_timeout, min_transfer_rate,
+// max_retry_delay); what it sends about time is bounded here.
+// A bearer token's expires_in is clamped to this (a lifetime near INT64_MAX overflowed the clock
+// and made every request fetch a new token).
+inline constexpr std::int64_t kMaxTokenLifetimeSeconds = 24 * 3600;
+
 // Attachments of one image (signature payloads, bundles) fetched at once, and the bytes they may
 // hold before they are judged and dropped (ImageSource::fetch_blobs). 16 MiB: signature payloads
 // are a few hundred bytes, so this bounds only hostile ones (four 4 MiB payloads, two 6 MiB

@@ -8,7 +8,10 @@
 // - credentials go only to the registry host they belong to: never to a redirect target on
 //   another host (blob redirects to storage are followed without Authorization);
 // - credentials and tokens never appear in logs, traces or error messages;
-// - every size read from the network is capped (manifests 4 MiB, error bodies 64 KiB, redirects 5).
+// - every size read from the network is capped (manifests 4 MiB, error bodies 64 KiB, redirects 5);
+//   every body is capped while it is read, redirect, HEAD and error bodies included;
+// - no operation outlives its deadline (TransportOptions::timeout), and no transfer goes on at
+//   less than the minimum rate.
 
 #include <chrono>
 #include <cstdint>
@@ -53,23 +56,29 @@ struct TransportOptions {
   // --authfile / REGISTRY_AUTH_FILE: a containers auth.json (same "auths" format) read before
   // everything else, as podman and skopeo do.
   std::optional<std::filesystem::path> auth_file;
+  // The connection phase (TCP, TLS) of one attempt; a timeout there counts as unresponsive.
   std::chrono::milliseconds connect_timeout{10'000};
-  // The whole operation: every request the client makes, with its retries, resumes, redirects
-  // and backoff waits, ends within this time of the client's creation (RegistryError naming the
-  // deadline past it). 0: no deadline. The CLI sets --timeout; node hooks set a few seconds.
+  // The whole operation: every request the client makes, with its retries, resumes, redirects,
+  // token fetches and backoff waits, ends within this time of the client's creation. Past it, or
+  // when a wait (a Retry-After included) would go past it, a RegistryError names the deadline at
+  // once. 0: no deadline. The CLI sets --timeout (kCliTimeout); node hooks use kHookTimeout.
   std::chrono::milliseconds timeout{0};
-  // A transfer that moves nothing for this long is aborted (and retried like a dropped one).
+  // The pace every transfer must keep, one check over a sliding window of stall_timeout: at
+  // least min_transfer_rate bytes per second on average over the last window (and at least one
+  // byte: moving nothing for that long is a stall). A transfer that falls behind is aborted;
+  // such an unresponsive attempt is tried once more, then the request fails: a server that
+  // never answers costs two stall timeouts, and a body trickled just fast enough to never stall
+  // still ends. The deadline bounds the rest.
   std::chrono::milliseconds stall_timeout{30'000};
-  // A transfer whose average rate over the last `stall_timeout` is below this many bytes per
-  // second is aborted as too slow: a body trickled just fast enough to never stall still ends.
   std::uint64_t min_transfer_rate = 1024;
-  // Attempts for idempotent requests (GET, HEAD, PUT of content-addressed data) on 5xx, 429
-  // (honouring Retry-After up to max_retry_delay), and dropped connections; backoff with jitter.
+  // Attempts for idempotent requests (GET, HEAD, PUT of content-addressed data) on 5xx, 429 and
+  // dropped connections, with the one backoff: retry_backoff_base doubling with each attempt,
+  // ±50 % jitter, each wait at most max_retry_delay. A Retry-After (429, 503) is waited as asked
+  // when it is at most max_retry_delay, and fails the request at once when it is longer (or
+  // would pass the deadline): waiting less than asked would only be answered 429 again.
   int max_attempts = 4;
-  // First backoff delay; each further attempt doubles it, with ±50 % jitter.
   std::chrono::milliseconds retry_backoff_base{250};
-  // Cap on any single wait between attempts, Retry-After included (60 s; tests lower it).
-  std::chrono::milliseconds max_retry_delay{60'000};
+  std::chrono::milliseconds max_retry_delay{10'000};
   // Progress of transfers over a few MB: called while they run and once when they end. The
   // library prints nothing itself; the CLI draws a line on a terminal, or logs now and then.
   std::function<void(const TransferProgress&)> progress;
@@ -132,6 +141,19 @@ class TRUST_API Client {
   Bytes get_blob(const Repository& repo, const oci::Descriptor& desc, std::uint64_t max_bytes);
   void stream_blob(const Repository& repo, const oci::Descriptor& desc,
                    const std::function<void(ByteView)>& sink);
+  // Several small blobs at once (signature payloads, bundles): each ≤ max_bytes (checked from its
+  // descriptor first) and verified against its descriptor, handed to `on_blob(i, bytes)` on the
+  // calling thread as it arrives, while the bytes of blobs requested and not yet handed over
+  // stay within `max_in_flight` (one larger blob goes alone). One attempt each, as HTTP/2
+  // streams on one connection where the registry offers it (else on up to
+  // limits::kAttachmentFetchThreads connections). Returns the indices of the blobs whose answer
+  // needs the slow way (a redirect, a 401, 429 / 5xx, any failure below HTTP): fetch those with
+  // get_blob, which retries. Throws at the first other failure (a digest mismatch, a 404, a cap,
+  // the deadline).
+  std::vector<std::size_t> get_blobs(const Repository& repo,
+                                     const std::vector<oci::Descriptor>& descs,
+                                     std::uint64_t max_bytes, std::uint64_t max_in_flight,
+                                     const std::function<void(std::size_t, Bytes)>& on_blob);
   bool blob_exists(const Repository& repo, const Digest& digest);
   // Uploads a blob held in memory (monolithic POST + PUT), skipping it if it already exists.
   void put_blob(const Repository& repo, ByteView data, const Digest& digest);
