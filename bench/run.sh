@@ -4,14 +4,14 @@
 # Benchmarks sigil side by side with a reference measured in the same run, and prints ratios with
 # PASS/MISS against the targets of issues 2 and 7. Benchmarks are never timed tests: MISS does not
 # fail the script; a command that errors does (exit 1, after printing what it could).
-#   a. `sigil digest` of an OCI layout holding one random 1 GiB layer (uncompressed media type, so the
+#   a. `sigil digest --layers` of an OCI layout holding one random 1 GiB layer (uncompressed media type, so the
 #      diffID is the blob digest) vs `openssl dgst -sha256`, a Python hashlib loop with 1 MiB reads
 #      and `sha256sum` of the same blob, and the in-memory limit (`openssl speed -evp sha256`, 16 KiB
 #      blocks: the hash alone); the library path in one process (sigil-bench-hash: stream_blob,
 #      inspect_image). Targets: sigil >= 0.95x the in-memory limit, and never slower than openssl
 #      dgst (>= 1.00); sigil's peak RSS <= 64 MiB. The same for a gzip layer vs `zcat | openssl
 #      dgst -sha256` (informational).
-#   b. 4 layers of 256 MiB: wall time of one `sigil digest` vs the sum of the 4 single-layer runs
+#   b. 4 layers of 256 MiB: wall time of one `sigil digest --layers` vs the sum of the 4 single-layer runs
 #      (target <= 0.65 on 2 cores).
 #   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
@@ -86,7 +86,7 @@ warm "$blob" "$gzblob"
 
 # Sanity: sigil reports the diffID the generator computed for the gzip layer.
 want=$(awk '{ print $2; exit }' "$work/gz.layers")
-if "$sigil" digest --output json "oci:$work/gz:latest" >"$work/gz.json" 2>"$work/last.err"; then
+if "$sigil" digest --layers --output json "oci:$work/gz:latest" >"$work/gz.json" 2>"$work/last.err"; then
   got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["layers"][0].get("diffID", ""))' \
         "$work/gz.json" 2>/dev/null)
   [ "$got" = "$want" ] || { log "sigil digest reports diffID '$got', expected $want"; errors=$((errors + 1)); }
@@ -111,9 +111,9 @@ for _ in $(seq 0 "$runs"); do  # the first round is a warm-up, overwritten by BE
   best openssl openssl dgst -sha256 "$blob"
   best python python3 "$work/hash_loop.py" "$blob"
   best sha256sum sha256sum "$blob"
-  best sigil "$sigil" digest "oci:$work/one:latest"
+  best sigil "$sigil" digest --layers "oci:$work/one:latest"
   best zcat_openssl bash -c 'zcat "$1" | openssl dgst -sha256' _ "$gzblob"
-  best sigil_gz "$sigil" digest "oci:$work/gz:latest"
+  best sigil_gz "$sigil" digest --layers "oci:$work/gz:latest"
   if [ -x "$bench_hash" ] && "$bench_hash" "$work/one" latest 1 >"$work/lib.txt" 2>"$work/last.err"; then
     s=$(awk '$1 == "stream_blob" { print $2 }' "$work/lib.txt")
     i=$(awk '$1 == "inspect_image" { print $2 }' "$work/lib.txt")
@@ -167,8 +167,8 @@ python3 "$root/bench/make_layout.py" "$work/four" --layers 4 --size $part --sing
 warm "$work"/four/blobs/sha256/*
 log "b. timing (best of $runs)"
 for _ in $(seq 0 "$runs"); do
-  best four "$sigil" digest "oci:$work/four:latest"
-  for i in 0 1 2 3; do best "single$i" "$sigil" digest "oci:$work/four:layer-$i"; done
+  best four "$sigil" digest --layers "oci:$work/four:latest"
+  for i in 0 1 2 3; do best "single$i" "$sigil" digest --layers "oci:$work/four:layer-$i"; done
 done
 sum= ratio_b=
 if [ -n "${BEST[four]}" ] && [ -n "${BEST[single0]}" ] && [ -n "${BEST[single1]}" ] \

@@ -8,6 +8,7 @@
 using namespace trust;
 
 using sigil::test::code_of;
+using sigil::test::message_of;
 
 TEST_CASE("sha256 of known input matches the standard test vector", "[core][digest]") {
   auto d = Digest::of(as_bytes("abc"));
@@ -55,5 +56,13 @@ TEST_CASE("base64 round-trips and rejects non-canonical text", "[core][encoding]
   CHECK(code_of([] { base64_decode("aGVsbG9=", "test"); }) == ErrorCode::kInput);
   CHECK(code_of([] { base64_decode("aGVs bG8=", "test"); }) == ErrorCode::kInput);
   CHECK(code_of([] { base64_decode("aGVsbG8-", "test"); }) == ErrorCode::kInput);
+  // Stray bits under the padding: "aGk=" is "hi"; "aGl=" decodes to it too, but is not canonical.
+  CHECK(base64_decode("aGk=", "test") == to_bytes("hi"));
+  CHECK(message_of([] { base64_decode("aGl=", "test"); }) ==
+        "test: invalid base64 (non-canonical padding)");
+  CHECK(base64_decode("aA==", "test") == to_bytes("h"));
+  CHECK(code_of([] { base64_decode("aB==", "test"); }) == ErrorCode::kInput);
+  CHECK(code_of([] { base64_decode("a===", "test"); }) == ErrorCode::kInput);
+  CHECK(code_of([] { base64_decode("aG=k", "test"); }) == ErrorCode::kInput);
   CHECK(hex_encode(as_bytes("\x01\xab")) == "01ab");
 }
