@@ -7,6 +7,7 @@
 #include "libtrust/core/text.h"
 #include "support/errors.h"
 
+using sigil::test::code_of;
 using sigil::test::thrown_by;
 
 TEST_CASE("printable escapes what a terminal would act on and keeps the rest") {
@@ -103,4 +104,26 @@ TEST_CASE("writing JSON with invalid UTF-8 is an input error, not an internal on
   trust::detail::Json j{{"a", std::string("\xff")}};
   auto t = thrown_by([&] { (void)trust::detail::dump_compact(j); });
   CHECK(t.code == trust::ErrorCode::kInput);
+}
+
+TEST_CASE("a JSON document of tiny values is refused past its value budget, not parsed in full") {
+  using trust::detail::parse_json;
+  const std::size_t max_bytes = 64 << 10;  // 64 KiB: 64 * 32 = 2048 values at most
+  auto array_of = [](std::size_t n) {
+    std::string doc = "[";
+    for (std::size_t i = 0; i < n; ++i) doc += i == 0 ? "0" : ",0";
+    return doc + "]";
+  };
+  // The array itself is a value: 2047 zeros fit, 2048 do not.
+  CHECK(parse_json(std::string_view(array_of(2047)), "doc", max_bytes).size() == 2047);
+  auto t = thrown_by([&] { parse_json(std::string_view(array_of(2048)), "doc", max_bytes); });
+  CHECK(t.code == trust::ErrorCode::kLimit);
+  CHECK(t.message ==
+        "doc: more than 2048 JSON values (at most 32 per KiB of its 65536-byte limit)");
+  // Object members count the same way.
+  std::string obj = "{";
+  for (int i = 0; i < 3000; ++i) obj += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  obj += "}";
+  CHECK(code_of([&] { parse_json(std::string_view(obj), "doc", max_bytes); }) ==
+        trust::ErrorCode::kLimit);
 }

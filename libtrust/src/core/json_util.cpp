@@ -1,9 +1,11 @@
 #include "core/json_util.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
 #include "libtrust/core/secret.h"
+#include "libtrust/core/text.h"
 
 namespace trust::detail {
 
@@ -22,14 +24,24 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
     throw InputError(std::string(what) + ": malformed JSON: NUL byte at offset " +
                      std::to_string(nul));
   }
+  // A parsed value costs a hundred bytes and more however small its text ("0," is two bytes): a
+  // document of tiny values would grow twentyfold, so their count is bounded by the size limit.
+  const std::size_t max_values =
+      std::max<std::size_t>(max_bytes / 1024 * limits::kMaxJsonValuesPerKiB, 1024);
+  std::size_t values = 0;
   int depth = 0;
   bool too_deep = false;
+  bool too_many = false;
   bool duplicate = false;
   std::string duplicate_key;
   // One set of keys per open object, to reject duplicate keys (a classic parser-differential trap).
   std::vector<std::set<std::string>> keys;
   auto cb = [&](int d, Json::parse_event_t ev, Json& parsed) {
     (void)d;
+    if (ev == Json::parse_event_t::value || ev == Json::parse_event_t::object_start ||
+        ev == Json::parse_event_t::array_start) {
+      if (++values > max_values) too_many = true;
+    }
     switch (ev) {
       case Json::parse_event_t::object_start:
         keys.emplace_back();
@@ -53,7 +65,8 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
       default:
         break;
     }
-    return !too_deep && !duplicate;
+    // Once anything is refused, nothing more is kept (the rest of the text is only scanned).
+    return !too_deep && !too_many && !duplicate;
   };
   // What the callback saw outranks nlohmann's own error (which may follow from it).
   auto refuse_what_was_seen = [&] {
@@ -61,8 +74,13 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_by
       throw LimitError(std::string(what) + ": JSON nesting deeper than " +
                        std::to_string(limits::kMaxJsonDepth));
     }
+    if (too_many) {
+      throw LimitError(std::string(what) + ": more than " + std::to_string(max_values) +
+                       " JSON values (at most " + std::to_string(limits::kMaxJsonValuesPerKiB) +
+                       " per KiB of its " + std::to_string(max_bytes) + "-byte limit)");
+    }
     if (duplicate) {
-      throw InputError(std::string(what) + ": duplicate JSON key '" + duplicate_key.substr(0, 80) +
+      throw InputError(std::string(what) + ": duplicate JSON key '" + excerpt(duplicate_key, 80) +
                        "'");
     }
   };

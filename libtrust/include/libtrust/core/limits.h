@@ -23,6 +23,10 @@ inline constexpr std::size_t kMaxSignaturesPerImage = 100;
 inline constexpr std::size_t kMaxLayersPerManifest = 1000;
 inline constexpr std::size_t kMaxIndexEntries = 1000;
 inline constexpr int kMaxJsonDepth = 64;
+// JSON values (scalars, objects, arrays) per KiB of a document's size limit: a 4 MiB manifest may
+// hold 131072 of them. A parsed value takes a hundred bytes or more whatever its text, so this
+// bounds what parsing a document of tiny values costs (about 25 MiB for a manifest).
+inline constexpr std::size_t kMaxJsonValuesPerKiB = 32;
 inline constexpr std::size_t kMaxRegistryErrorBody = 64u << 10;
 inline constexpr int kMaxRedirects = 5;
 inline constexpr std::uint64_t kMaxScryptN = 131072;
