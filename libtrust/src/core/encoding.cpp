@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+#include <cstdint>
+
 #include "libtrust/core/error.h"
 
 namespace trust {
@@ -17,14 +20,21 @@ std::string base64_encode(ByteView data) {
 
 namespace {
 
-// The 6-bit value of a base64 character, or -1.
+// The 6-bit value of each base64 character, -1 for every other byte (a table: a DSSE payload of
+// megabytes is checked character by character).
+constexpr std::array<std::int8_t, 256> kB64Values = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  }
+  return t;
+}();
+
 int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+  return kB64Values[static_cast<unsigned char>(c)];
 }
 
 }  // namespace
@@ -38,9 +48,11 @@ Bytes base64_decode(std::string_view text, std::string_view what) {
   if (text.size() > (1u << 30)) throw bad("too long");
   std::size_t pad = 0;
   if (text.back() == '=') pad = (text[text.size() - 2] == '=') ? 2 : 1;
+  std::int8_t all = 0;  // the sign bit is set once any character is outside the alphabet
   for (std::size_t i = 0; i < text.size() - pad; ++i) {
-    if (b64_value(text[i]) < 0) throw bad("unexpected character");
+    all = static_cast<std::int8_t>(all | kB64Values[static_cast<unsigned char>(text[i])]);
   }
+  if (all < 0) throw bad("unexpected character");
   // Canonical form: the bits the padding leaves over in the last character are zero (else two
   // texts would decode to the same bytes).
   if (pad != 0) {
