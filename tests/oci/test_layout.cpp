@@ -10,6 +10,7 @@
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
+#include "libtrust/oci/copy.h"
 #include "libtrust/oci/layout.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/referrers.h"
@@ -449,4 +450,48 @@ TEST_CASE("big blobs, read ahead on a second thread, are verified like small one
   CHECK(s.code == ErrorCode::kIo);
   CHECK(s.message == "sink full");
   CHECK(calls == 3);
+}
+
+TEST_CASE("a signed layout still resolves without a tag: attachments are not images",
+          "[oci][layout]") {
+  sigil::test::TempDir tmp;
+  auto built = sigil::test::build_layout(tmp / "img", {});
+  auto store = open_oci_layout(built.dir);
+  const auto dir_ref = "oci:" + built.dir.string();
+  auto image = resolve(*store, dir_ref);
+  sig::SignOptions options{
+      .docker_reference = "example.com/app", .annotations = {}, .recursive = false};
+  REQUIRE(sig::sign_image(*store, image, sigil::test::test_key(), options).size() == 1);
+  REQUIRE(sig::sign_image_bundle(*store, image, sigil::test::test_key(), options).size() == 1);
+  // index.json now lists the image, its .sig manifest and its referrers index.
+  REQUIRE(store->find_tag(sig::signature_tag(image.digest)));
+  REQUIRE(store->find_tag(referrers_fallback_tag(image.digest)));
+  CHECK(resolve(*store, dir_ref).digest == image.digest);
+
+  // A second image is another image: the reference must name one, and the message lists the
+  // images' tags, not the attachments'.
+  sigil::test::ImageSpec other;
+  other.tag = "other";
+  other.layers = {sigil::test::layer(10, sigil::test::LayerCompression::kGzip, 7)};
+  auto second = sigil::test::build_layout(tmp / "second", {.images = {other}, .index_tag = {}});
+  auto source = open_oci_layout(second.dir);
+  (void)copy_image(*source, *store, second.images[0].manifest);
+  store->set_tag("other", second.images[0].manifest);
+  auto t = thrown_by([&] { resolve(*store, dir_ref); });
+  CHECK(t.code == ErrorCode::kUsage);
+  CHECK(t.message ==
+        dir_ref + " holds 2 images; name one as " + dir_ref + ":TAG (tags: latest, other)");
+}
+
+TEST_CASE("attachment tags are told from image tags", "[oci]") {
+  const auto d = Digest::of(as_bytes("x"));
+  const auto base = "sha256-" + d.hex();
+  for (const auto& t : {base, base + ".sig", base + ".att", base + ".sbom"}) {
+    CHECK(is_attachment_tag(t));
+  }
+  for (const std::string& t :
+       std::vector<std::string>{"latest", "v1.0", base + ".tar", "sha256-abc.sig",
+                                "sha256-" + d.hex() + "x", "md5-" + d.hex(), base.substr(0, 20)}) {
+    CHECK_FALSE(is_attachment_tag(t));
+  }
 }

@@ -20,6 +20,23 @@ namespace trust::oci {
 
 ImageSource::~ImageSource() = default;
 
+bool is_attachment_tag(std::string_view tag) {
+  for (auto suffix : {".sig", ".att", ".sbom"}) {
+    if (tag.ends_with(suffix)) {
+      tag.remove_suffix(std::string_view(suffix).size());
+      break;
+    }
+  }
+  const auto dash = tag.find('-');
+  if (dash == std::string_view::npos) return false;
+  try {
+    (void)Digest::parse(std::string(tag.substr(0, dash)) + ":" + std::string(tag.substr(dash + 1)));
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 std::string referrers_fallback_tag(const Digest& subject) {
   return std::string(to_string(subject.algorithm())) + "-" + subject.hex();
 }

@@ -89,15 +89,26 @@ class OciLayout final : public ImageStore {
       }
       return *found;
     }
-    if (index.manifests.empty()) {
+    // Without a tag, the one image the layout holds; what is attached to it (signatures under
+    // "sha256-<hex>.sig", referrer indexes) is not another image.
+    std::vector<const Descriptor*> images;
+    for (const auto& d : index.manifests) {
+      auto it = d.annotations.find(std::string(kAnnotationRefName));
+      if (it == d.annotations.end() || !is_attachment_tag(it->second)) images.push_back(&d);
+    }
+    if (images.empty()) {
       throw InputError(name_ + ": the layout holds no images (index.json lists no manifests)");
     }
-    if (index.manifests.size() != 1) {
-      throw UsageError(name_ + " holds " + std::to_string(index.manifests.size()) +
-                       " images; name one as " + name_ +
-                       ":TAG (tags: " + detail::list_names(tags_of(index)) + ")");
+    if (images.size() != 1) {
+      std::vector<std::string> tags;
+      for (const auto* d : images) {
+        auto it = d->annotations.find(std::string(kAnnotationRefName));
+        if (it != d->annotations.end()) tags.push_back(it->second);
+      }
+      throw UsageError(name_ + " holds " + std::to_string(images.size()) + " images; name one as " +
+                       name_ + ":TAG (tags: " + detail::list_names(tags) + ")");
     }
-    return index.manifests.front();
+    return *images.front();
   }
 
   std::optional<Descriptor> find_tag(std::string_view tag) override {

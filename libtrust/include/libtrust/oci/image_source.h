@@ -82,6 +82,9 @@ class TRUST_API ImageSource {
 
 // "sha256-<hex>": the referrers tag schema's fallback tag for `subject`.
 TRUST_API std::string referrers_fallback_tag(const Digest& subject);
+// Whether `tag` names something attached to an image rather than an image: the referrers
+// fallback tag "<alg>-<hex>" or cosign's "<alg>-<hex>.sig|.att|.sbom".
+TRUST_API bool is_attachment_tag(std::string_view tag);
 
 // A source that can also be written: an OCI layout, a registry repository.
 class TRUST_API ImageStore : public ImageSource {
