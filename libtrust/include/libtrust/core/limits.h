@@ -55,4 +55,9 @@ inline constexpr int kMaxBlobResumes = 8;
 inline constexpr std::size_t kAttachmentFetchThreads = 8;
 inline constexpr std::uint64_t kMaxAttachmentBytesInFlight = 32ull << 20;
 
+// sigil login (sign/login_commands.cpp): a registry password or token read with
+// --password-stdin. Tokens run long (an AWS ECR token is 2-3 KB, an identity provider's JWT can
+// be several); as much as a credential helper may answer (kMaxCredentialHelperOutput).
+inline constexpr std::size_t kMaxRegistryPasswordBytes = 64u << 10;
+
 }  // namespace trust::limits
