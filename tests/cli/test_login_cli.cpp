@@ -445,7 +445,7 @@ TEST_CASE("login and logout use --authfile, else REGISTRY_AUTH_FILE, and leave t
             .exit_code == 3);
 }
 
-TEST_CASE("logout removes the registry's entry in every spelling; a second logout says none",
+TEST_CASE("logout removes the registry's entry in every spelling, and a second logout finds none",
           "[cli][login]") {
   Home home;
   fs::create_directories(home.docker_config().parent_path());
