@@ -11,6 +11,7 @@
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/secret.h"
+#include "libtrust/core/text.h"
 #include "libtrust/crypto/password.h"
 #include "libtrust/registry/credentials.h"
 
@@ -32,12 +33,17 @@ struct LoginArgs {
   const CLI::Option* password_option = nullptr;
 };
 
+// "login REGISTRY", how messages name the command before the library has checked REGISTRY.
+std::string login_of(const LoginArgs& a) {
+  return "login " + trust::excerpt(a.registry, 100);
+}
+
 // -u, else a prompt on the terminal (echoed, as docker asks), else a usage error.
 std::string username_of(const LoginArgs& a) {
   if (a.username_option->count() > 0) return a.username;
   auto typed = trust::prompt_terminal("Username: ", /*echo=*/true);
   if (!typed) {
-    throw trust::UsageError("login " + a.registry +
+    throw trust::UsageError(login_of(a) +
                             ": no username: pass -u/--username (there is no terminal to ask on)");
   }
   return std::string(typed->as_string_view());
@@ -68,14 +74,14 @@ trust::SecretBytes password_of(LoginArgs& a) {
   } else {
     auto typed = trust::prompt_terminal("Password: ");
     if (!typed) {
-      throw trust::UsageError("login " + a.registry +
+      throw trust::UsageError(login_of(a) +
                               ": no password: pass --password-stdin (or -p), or run on a terminal");
     }
     password = std::move(*typed);
     from = "typed";
   }
   if (password.empty()) {
-    throw trust::UsageError("login " + a.registry + ": the password " + from + " is empty");
+    throw trust::UsageError(login_of(a) + ": the password " + from + " is empty");
   }
   return password;
 }

@@ -357,6 +357,12 @@ TEST_CASE("login --password-stdin: all of standard input less one line ending, b
     CHECK(got.out.empty());
   }
   CHECK(reg.requests().empty());  // every refusal came before the registry was asked
+  // The registry as typed is quoted cut in these messages (it is not checked yet).
+  const std::string long_name(300, 'r');
+  auto cut = home.run({"sigil", "login", "--password-stdin", long_name}, "tok");
+  CHECK(cut.exit_code == 2);
+  CHECK(cut.err == "sigil: error: login " + std::string(100, 'r') +
+                       "…: no username: pass -u/--username (there is no terminal to ask on)\n");
 
   // At the bound (a line ending counts) the password is read whole and goes to the registry,
   // which refuses it.
