@@ -190,6 +190,7 @@ TEST_CASE("login with Basic auth: right credentials are stored 0600 and the next
   auto anonymous = home.run(digest);
   CHECK(anonymous.exit_code == 3);  // the registry wants credentials
 
+  reg.clear_requests();
   auto login = home.run({"sigil", "login", "--insecure-registry", reg.host(), "-u", "alice",
                          "--password-stdin", reg.host()},
                         "Right-pass-1\n");
@@ -198,6 +199,13 @@ TEST_CASE("login with Basic auth: right credentials are stored 0600 and the next
   CHECK(login.out.empty());
   CHECK(login.err == insecure_warning(reg) + "Logged in to " + reg.host() +
                          " as alice (saved via " + home.docker_config().string() + ")\n");
+  // What the check costs: the challenge, then the same request with the credentials.
+  const auto checked = reg.requests();
+  REQUIRE(checked.size() == 2);
+  CHECK(checked[0].path == "/v2/");
+  CHECK(checked[0].authorization.empty());
+  CHECK(checked[1].path == "/v2/");
+  CHECK(checked[1].authorization == "Basic " + auth_field("alice", "Right-pass-1"));
   CHECK(mode_of(home.docker_config()) == 0600);
   // As docker writes it: auths[HOST].auth = base64(user:password), the newline not included.
   CHECK(auths_of(home.docker_config()) ==
@@ -227,8 +235,10 @@ TEST_CASE("login with Bearer auth: checked through the token server, then used f
   REQUIRE(login.exit_code == 0);
   CHECK(login.err == kPasswordWarning + insecure_warning(reg) + "Logged in to " + reg.host() +
                          " as bob (saved via " + home.docker_config().string() + ")\n");
-  REQUIRE(!reg.token_requests().empty());
-  CHECK(reg.token_requests().back().account == "bob");
+  // The challenge, one token, and the request with the token.
+  REQUIRE(reg.token_requests().size() == 1);
+  CHECK(reg.token_requests()[0].account == "bob");
+  CHECK(reg.count("GET", "/v2/") == 2);
   CHECK(mode_of(home.docker_config()) == 0600);
   CHECK(mode_of(home.docker_config().parent_path()) == 0700);
   CHECK(auths_of(home.docker_config())[reg.host()]["auth"] == auth_field("bob", "Token-pass-2"));
