@@ -9,5 +9,6 @@ int main(int argc, char** argv) {
                            sigil::cli::register_inspect_commands(prog);
                            sigil::cli::register_tree_commands(prog);
                            sigil::cli::register_copy_commands(prog);
+                           sigil::cli::register_login_commands(prog);
                          });
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/fake_registry.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -59,9 +60,10 @@ std::vector<std::string> command_of(const std::string& line) {
   words >> w;
   out.push_back(w);
   static const std::set<std::string> groups{"key"};
-  static const std::set<std::string> commands{
-      "key",     "sign", "verify",     "digest",   "triangulate", "tree",   "copy",
-      "version", "man",  "completion", "generate", "public",      "import", "fingerprint"};
+  static const std::set<std::string> commands{"key",         "sign",    "verify", "digest",
+                                              "triangulate", "tree",    "copy",   "login",
+                                              "logout",      "version", "man",    "completion",
+                                              "generate",    "public",  "import", "fingerprint"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;
@@ -205,6 +207,8 @@ TEST_CASE("the JSON shapes in docs/formats.md have the members each command prin
   const std::string key = kSource + "/tests/data/keys/test-ecdsa-p256.key";
   const std::string pub = kSource + "/tests/data/keys/test-ecdsa-p256.pub";
   const std::string pw = kSource + "/tests/data/keys/test-passphrase.txt";
+  sigil::test::FakeRegistry reg;
+  reg.require_basic("alice", "secret");
   struct Shape {
     std::string heading;
     std::vector<std::string> args;
@@ -226,6 +230,11 @@ TEST_CASE("the JSON shapes in docs/formats.md have the members each command prin
       {"`sigil triangulate --output json`", {"triangulate", "oci:img:latest"}, ""},
       {"`sigil tree --output json`", {"tree", "oci:img:latest"}, "attachments"},
       {"`sigil copy --output json`", {"copy", "oci:img:latest", "oci:backup:latest"}, ""},
+      {"`sigil login --output json`",
+       {"login", "-u", "alice", "-p", "secret", "--insecure-registry", reg.host(), "--authfile",
+        "auth.json", reg.host()},
+       ""},
+      {"`sigil logout --output json`", {"logout", "--authfile", "auth.json", reg.host()}, ""},
       {"`sigil version --output json`", {"version"}, ""},
   };
   for (const auto& s : shapes) {

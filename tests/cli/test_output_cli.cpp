@@ -60,6 +60,8 @@ TEST_CASE("every command's --output json is one camelCase document on stdout wit
           "[cli][output]") {
   TempDir tmp;
   fs::copy(kData + "/sample-layout", tmp / "img", fs::copy_options::recursive);
+  sigil::test::FakeRegistry reg;
+  reg.require_basic("alice", "secret");
   const std::vector<std::vector<std::string>> commands{
       {"sigil", "key", "generate", "--output-prefix", "k"},
       {"sigil", "key", "import", "plain.pem", "--output-prefix", "imported"},
@@ -74,6 +76,9 @@ TEST_CASE("every command's --output json is one camelCase document on stdout wit
       {"sigil", "triangulate", "oci:img:latest"},
       {"sigil", "tree", "oci:img:latest"},
       {"sigil", "copy", "oci:img:latest", "oci:copy:latest"},
+      {"sigil", "login", "-u", "alice", "-p", "secret", "--insecure-registry", reg.host(),
+       "--authfile", "auth.json", reg.host()},
+      {"sigil", "logout", "--authfile", "auth.json", reg.host()},
       {"sigil", "version"},
       {"sigil-verify", "verify", "--key", kPub, "oci:img:latest"},
       {"sigil-verify", "version"},
@@ -104,6 +109,8 @@ TEST_CASE("text output: the report on stderr, at most the one-line result on std
           "[cli][output]") {
   TempDir tmp;
   fs::copy(kData + "/sample-layout", tmp / "img", fs::copy_options::recursive);
+  sigil::test::FakeRegistry reg;
+  reg.require_basic("alice", "secret");
   struct Expect {
     std::vector<std::string> args;
     std::string out;           // exactly, or
@@ -127,6 +134,15 @@ TEST_CASE("text output: the report on stderr, at most the one-line result on std
        ""},
       {{"sigil", "tree", "oci:img:latest"}, "", "", "└── signatures: sha256-"},
       {{"sigil", "copy", "oci:img:latest", "oci:copy:latest"}, "", "", "Copied oci:img:latest"},
+      {{"sigil", "login", "-u", "alice", "-p", "secret", "--insecure-registry", reg.host(),
+        "--authfile", "auth.json", reg.host()},
+       "",
+       "",
+       "Logged in to " + reg.host() + " as alice (saved via auth.json)"},
+      {{"sigil", "logout", "--authfile", "auth.json", reg.host()},
+       "",
+       "",
+       "Removed the credentials for " + reg.host()},
   };
   for (const auto& e : expects) {
     std::string name;

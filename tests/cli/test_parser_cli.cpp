@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/fake_registry.h"
 #include "support/process.h"
 
 namespace fs = std::filesystem;
@@ -56,7 +57,8 @@ struct Case {
   bool deterministic = true;  // stdout is the same on every run
 };
 
-std::vector<Case> cases() {
+// `registry`: HOST:PORT of a registry that takes alice's password "secret" (login checks it).
+std::vector<Case> cases(const std::string& registry) {
   return {
       {{"sigil", "key", "generate"},
        {{"--type", "ed25519"}, {"--output-prefix", "k"}, {"--force"}, {"-o", "json"}},
@@ -103,6 +105,17 @@ std::vector<Case> cases() {
        {"oci:img:latest", "oci:copy:latest"},
        0,
        false},
+      {{"sigil", "login"},
+       {{"--username", "alice"},
+        {"-p", "secret"},
+        {"--authfile", "auth.json"},
+        {"--insecure-registry", registry},
+        {"-o", "json"}},
+       {registry},
+       0,
+       true},
+      // The first ordering removes the entry, the others find none.
+      {{"sigil", "logout"}, {{"--authfile", "auth.json"}, {"-o", "json"}}, {registry}, 0, false},
       {{"sigil", "version"}, {{"-o", "json"}}, {}, 0, true},
       {{"sigil-verify", "completion"}, {}, {"zsh"}, 0, true},
   };
@@ -169,13 +182,15 @@ std::string typo_of(const std::string& flag) {
 TEST_CASE("every command means the same with flags before, after or between its arguments",
           "[cli][parser]") {
   Workspace ws;
+  sigil::test::FakeRegistry reg;
+  reg.require_basic("alice", "secret");
   REQUIRE(ws.run({"sigil", "key", "generate", "--output-prefix", "plain-src"}, "pw").exit_code ==
           0);
   // An unencrypted PKCS#8 key for `key import`, written by openssl.
   REQUIRE(sigil::test::run_process({"/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out",
                                     (ws.dir / "plain.pem").string()})
               .exit_code == 0);
-  for (const auto& c : cases()) {
+  for (const auto& c : cases(reg.host())) {
     std::optional<std::string> first_out;
     for (const auto& words : orderings(c)) {
       INFO(joined(words));
@@ -228,7 +243,7 @@ TEST_CASE("a repeatable flag takes one value per occurrence and never the image"
 TEST_CASE("a mistyped flag of any command is named with the flag it resembles, exit 2",
           "[cli][parser]") {
   Workspace ws;
-  for (const auto& c : cases()) {
+  for (const auto& c : cases("reg.example:5000")) {  // refused before any request
     std::string flag;
     for (const auto& g : c.flags) {
       if (g[0].rfind("--", 0) == 0 && g[0].find('=') == std::string::npos) {
@@ -284,7 +299,7 @@ TEST_CASE("an unknown or mistyped command is named with the command it resembles
        "sigil-verify: error: unknown command 'sign' for sigil-verify (see sigil-verify --help)\n"},
       {{"sigil"},
        "sigil: error: sigil needs a command: key, sign, verify, digest, triangulate, tree, copy, "
-       "version, man, completion (see sigil --help)\n"},
+       "login, logout, version, man, completion (see sigil --help)\n"},
       {{"sigil", "key"},
        "sigil: error: sigil key needs a command: generate, public, import, fingerprint (see sigil "
        "key --help)\n"},
@@ -333,6 +348,10 @@ TEST_CASE("usage errors exit 2 and name what was wrong", "[cli][parser]") {
        "sigil: error: --parallel: Value 0 not in range 1 to 16 (see sigil copy --help)\n"},
       {{"sigil", "verify", "-a", "novalue", "--key", kPub, "oci:img:latest"},
        "sigil: error: annotation 'novalue' is not of the form key=value\n"},
+      {{"sigil", "login", "-u", "alice"},
+       "sigil: error: REGISTRY is required (see sigil login --help)\n"},
+      {{"sigil", "logout", "--authfile"},
+       "sigil: error: --authfile: 1 required FILE missing (see sigil logout --help)\n"},
       {{"sigil", "digest", "not a reference"},
        "sigil: error: invalid image reference 'not a reference': invalid repository component "
        "'not a reference' (lowercase letters, digits and separators only)\n"},
@@ -377,7 +396,7 @@ TEST_CASE("help of every command shows values by name, never parser internals", 
     REQUIRE(top.exit_code == 0);
     for (const auto* c :
          {"key generate", "key public", "key import", "key fingerprint", "sign", "verify", "digest",
-          "triangulate", "tree", "copy", "version", "man", "completion"}) {
+          "triangulate", "tree", "copy", "login", "logout", "version", "man", "completion"}) {
       std::vector<std::string> words{kBin + "/" + program};
       std::string w;
       for (const char* p = c;; ++p) {
@@ -390,7 +409,8 @@ TEST_CASE("help of every command shows values by name, never parser internals", 
         }
       }
       if (program == "sigil-verify" &&
-          (words[1] == "key" || words[1] == "sign" || words[1] == "copy")) {
+          (words[1] == "key" || words[1] == "sign" || words[1] == "copy" || words[1] == "login" ||
+           words[1] == "logout")) {
         continue;
       }
       words.push_back("--help");

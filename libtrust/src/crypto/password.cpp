@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "core/operator_input.h"
 #include "libtrust/core/error.h"
@@ -94,10 +95,18 @@ void write_all(int fd, std::string_view text) {
   }
 }
 
-SecretBytes prompt_once(int fd, std::string_view prompt) {
+SecretBytes prompt_once(int fd, std::string_view prompt, bool echo = false) {
   write_all(fd, prompt);
+  if (echo) return read_line(fd, kTtyPath);
   EchoOff quiet(fd);
   return read_line(fd, kTtyPath);
+}
+
+// The controlling terminal, opened; -1 when there is none.
+int open_tty() {
+  Fd tty{::open(kTtyPath, O_RDWR | O_NOCTTY | O_CLOEXEC)};
+  if (tty.fd < 0 || !::isatty(tty.fd)) return -1;
+  return std::exchange(tty.fd, -1);
 }
 
 }  // namespace
@@ -108,9 +117,8 @@ SecretBytes read_password(const PasswordOptions& options) {
     // Set but empty is a valid, empty password (as cosign treats COSIGN_PASSWORD).
     if (const char* value = std::getenv(var)) return SecretBytes::from_string(value);
   }
-  Fd tty;
-  tty.fd = ::open(kTtyPath, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (tty.fd < 0 || !::isatty(tty.fd)) {
+  const Fd tty{open_tty()};
+  if (tty.fd < 0) {
     throw UsageError(
         "no password: set SIGIL_PASSWORD or COSIGN_PASSWORD, pass --password-file, or run on a "
         "terminal");
@@ -121,6 +129,12 @@ SecretBytes read_password(const PasswordOptions& options) {
     if (!(first == second)) throw UsageError("passwords do not match");
   }
   return first;
+}
+
+std::optional<SecretBytes> prompt_terminal(std::string_view prompt, bool echo) {
+  const Fd tty{open_tty()};
+  if (tty.fd < 0) return std::nullopt;
+  return prompt_once(tty.fd, prompt, echo);
 }
 
 }  // namespace trust

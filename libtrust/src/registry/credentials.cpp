@@ -208,6 +208,10 @@ std::filesystem::path login(const std::string& registry, const std::string& user
   return path;
 }
 
+std::filesystem::path login_file(const TransportOptions& options) {
+  return detail::login_file(options);
+}
+
 bool logout(const std::string& registry, const TransportOptions& options) {
   check_registry_name("logout", registry);
   const auto path = detail::login_file(options);

@@ -95,4 +95,9 @@ inline constexpr std::size_t kMaxOciLayoutFileBytes = 4096;
 // of the order they are stored in) by at most this many times its decompressed size in all.
 inline constexpr std::uint64_t kMaxArchiveRereadFactor = 4;
 
+// sigil login (sign/login_commands.cpp): a registry password or token read with
+// --password-stdin. Tokens run long (an AWS ECR token is 2-3 KB, an identity provider's JWT can
+// be several); as much as a credential helper may answer (kMaxCredentialHelperOutput).
+inline constexpr std::size_t kMaxRegistryPasswordBytes = 64u << 10;
+
 }  // namespace trust::limits

@@ -25,6 +25,10 @@ namespace trust::registry {
 TRUST_API std::filesystem::path login(const std::string& registry, const std::string& username,
                                       const SecretBytes& password, const TransportOptions& options);
 
+// The file login writes and logout edits for `options`, as the comment at the top says (login
+// returns it too; logout's caller names it). UsageError when none can be named (no HOME).
+TRUST_API std::filesystem::path login_file(const TransportOptions& options);
+
 // Removes the registry's entries (any spelling: "host", "https://host/") from that file, and from
 // its credential helper; false when neither had any.
 TRUST_API bool logout(const std::string& registry, const TransportOptions& options);
