@@ -357,3 +357,34 @@ TEST_CASE("fetch_blobs keeps the bytes in flight within its budget, one larger b
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i;
   CHECK(order == expected);
 }
+
+TEST_CASE("a signer whose write keeps being overwritten stops at the deadline, not after it",
+          "[registry][store][deadline]") {
+  // Every read of the signature tag finds nothing (another writer keeps replacing it): each
+  // attempt writes, finds its layer gone and settles before merging again. Those waits are the
+  // registry's, so the deadline ends them: the signer stops when a wait would pass it, saying
+  // so, instead of sleeping past it and failing at its next request.
+  FakeRegistry reg;
+  TempDir tmp;
+  const auto image = Digest::of(as_bytes("image"));
+  reg.add_fault({.method = "GET",
+                 .path_regex = "/v2/lab/app/manifests/" + sig::signature_tag(image),
+                 .times = 1000,
+                 .respond = FakeRegistry::status(404)});
+  auto options = fast_options(reg, tmp);
+  options.timeout = std::chrono::milliseconds(2000);
+  auto client = std::make_shared<Client>(options);
+  auto store = open_registry_store(client, Reference::parse(reg.host() + "/lab/app:latest"));
+  const std::string payload = "{}";
+  auto t = thrown_by([&] {
+    (void)sig::append_cosign_signature(*store, image, as_bytes(payload), as_bytes("sig"));
+  });
+  CHECK(t.code == ErrorCode::kRegistry);
+  CHECK(t.message.find("waiting for concurrent writers to settle") != std::string::npos);
+  CHECK(t.message.find("would pass the deadline of 2 s") != std::string::npos);
+  // Each settle is at least the store's 250 ms: at most 8 writes of the tag fit in 2 s, before
+  // the bound of kMaxMergeAttempts.
+  const auto writes = reg.count("PUT", "/v2/lab/app/manifests/" + sig::signature_tag(image));
+  CHECK(writes >= 1);
+  CHECK(writes <= 8);
+}

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <random>
-#include <thread>
 
 #include "libtrust/core/error.h"
 
 namespace trust {
 
 void merge_until_stable(const std::string& what, const std::function<MergeStep()>& attempt,
-                        std::chrono::milliseconds min_settle, int max_attempts) {
+                        std::chrono::milliseconds min_settle, const MergeWait& wait_for,
+                        int max_attempts) {
   using std::chrono::milliseconds;
   using Clock = std::chrono::steady_clock;
   std::random_device rd;
@@ -35,7 +35,7 @@ void merge_until_stable(const std::string& what, const std::function<MergeStep()
       std::uniform_int_distribution<int> jitter(base_ms / 2, base_ms + base_ms / 2);
       wait += milliseconds(jitter(rng));
     }
-    std::this_thread::sleep_for(wait);
+    wait_for(wait);
   }
   throw IoError(what + ": the change did not survive concurrent writers after " +
                 std::to_string(max_attempts) + " attempts");

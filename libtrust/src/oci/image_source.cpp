@@ -267,11 +267,15 @@ void ImageStore::add_referrer(const Descriptor& referrer, const Descriptor& subj
         auto now = read_fallback_index(*this, subject.digest);
         return now && lists(*now, entry.digest) ? MergeStep::kWritten : MergeStep::kRetry;
       },
-      merge_settle_time());
+      merge_settle_time(), [this](std::chrono::milliseconds d) { wait_to_merge(d); });
 }
 
 std::chrono::milliseconds ImageStore::merge_settle_time() const {
   return std::chrono::milliseconds(10);
+}
+
+void ImageStore::wait_to_merge(std::chrono::milliseconds delay) const {
+  std::this_thread::sleep_for(delay);
 }
 
 std::unique_ptr<ImageSource> open_image_source(const Reference& ref) {

@@ -206,6 +206,10 @@ RequestStats Client::stats() const {
   return impl_->transport.stats();
 }
 
+void Client::wait(std::chrono::milliseconds delay, const std::string& why) const {
+  impl_->transport.wait(delay, why);
+}
+
 void Client::ping(std::string_view registry) {
   Repository repo{std::string(registry), ""};
   Request r;

@@ -28,6 +28,9 @@ class RegistryImageStore final : public oci::ImageStore {
   std::chrono::milliseconds merge_settle_time() const override {
     return std::chrono::milliseconds(250);
   }
+  void wait_to_merge(std::chrono::milliseconds delay) const override {
+    client_->wait(delay, describe() + ": waiting for concurrent writers to settle");
+  }
 
   oci::Descriptor resolve(const Reference& ref) override {
     if (ref.kind() != ReferenceKind::kRegistry || ref.registry() != repo_.registry ||

@@ -170,7 +170,7 @@ bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteVi
                    ? MergeStep::kWritten
                    : MergeStep::kRetry;
       },
-      store.merge_settle_time());
+      store.merge_settle_time(), [&store](std::chrono::milliseconds d) { store.wait_to_merge(d); });
   return appended;
 }
 

@@ -6,7 +6,8 @@
 // read-merge-write cycle, and at least the store's floor) before it reads again, by which point
 // any writer that read before our write (and works about as fast as we do) has written; only a
 // read after that wait that finds the change finishes. A change found gone is merged and written
-// again. Bounded; past the bound an IoError says how many attempts were made.
+// again. Bounded; past the bound an IoError says how many attempts were made. The waits go
+// through the store (`wait`), so that a registry's deadline bounds them as it bounds requests.
 
 #include <chrono>
 #include <functional>
@@ -31,10 +32,12 @@ enum class MergeStep {
 // Calls `attempt` until it reports kDone. `min_settle` is the least settle time (the store's
 // ImageStore::merge_settle_time()). Each call must read the current state, return kDone if
 // the change is already there, else merge, write, re-read and return kWritten or kRetry.
-// Exceptions propagate at once.
+// `wait(d)` waits d between attempts (ImageStore::wait_to_merge: a sleep, or a registry's wait
+// that throws when d would pass the operation's deadline). Exceptions propagate at once.
+using MergeWait = std::function<void(std::chrono::milliseconds)>;
 TRUST_API void merge_until_stable(const std::string& what,
                                   const std::function<MergeStep()>& attempt,
-                                  std::chrono::milliseconds min_settle,
+                                  std::chrono::milliseconds min_settle, const MergeWait& wait,
                                   int max_attempts = kMaxMergeAttempts);
 
 }  // namespace trust

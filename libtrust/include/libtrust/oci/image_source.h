@@ -116,6 +116,9 @@ class TRUST_API ImageStore : public ImageSource {
   // core/retry.h): what another writer's cycle on this store may take. A layout on local disk
   // needs little; a registry shared with other processes, more.
   virtual std::chrono::milliseconds merge_settle_time() const;
+  // Waits `delay` between those attempts. The default sleeps; a registry store's wait throws at
+  // once when the delay would pass its operation's deadline (TransportOptions::timeout).
+  virtual void wait_to_merge(std::chrono::milliseconds delay) const;
 };
 
 // Opens the source a reference names: oci: → OCI layout, docker-archive: → archive.

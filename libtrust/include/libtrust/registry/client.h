@@ -168,6 +168,10 @@ class TRUST_API Client {
   // Cross-repository mount; false when the registry declined (the caller then uploads).
   bool mount_blob(const Repository& repo, const Digest& digest, const Repository& from);
 
+  // Sleeps `delay` within the operation's deadline: a RegistryError at once, naming the
+  // deadline, when the delay would pass it (the same rule as the waits between retries).
+  void wait(std::chrono::milliseconds delay, const std::string& why) const;
+
   // Every tag (following Link pagination), at most `max_tags`.
   std::vector<std::string> list_tags(const Repository& repo, std::size_t max_tags = 100000);
 
