@@ -39,6 +39,10 @@ ordered_json report_json(const trust::oci::ImageReport& r) {
     if (!r.platform->variant.empty()) p["variant"] = r.platform->variant;
     j["platform"] = p;
   }
+  if (r.repeated) {
+    j["repeated"] = true;
+    return j;
+  }
   if (r.config) {
     j["config"] = descriptor_json(*r.config);
     j["layers"] = ordered_json::array();
@@ -68,6 +72,10 @@ void print_text(const trust::oci::ImageReport& r, const std::string& indent) {
   say(indent + "  type:    " + r.manifest.media_type);
   say(indent + "  size:    " + size_text(r.manifest.size));
   if (r.platform) say(indent + "  platform: " + r.platform->str());
+  if (r.repeated) {
+    say(indent + "  (listed again: inspected and reported where it is first listed)");
+    return;
+  }
   if (r.config) {
     say(indent + "config:    " + r.config->digest.str() + " (image ID)");
     say(indent + "  type:    " + r.config->media_type);

@@ -216,3 +216,36 @@ TEST_CASE("sigil digest usage errors exit 2", "[cli][digest]") {
   CHECK(several.exit_code == 2);
   CHECK_THAT(several.err, Catch::Contains("tags: v1, v2, multi, v3"));
 }
+
+TEST_CASE("sigil digest --layers reports a manifest listed twice once, and says where",
+          "[cli][digest]") {
+  TempDir tmp;
+  auto built = sigil::test::build_layout(tmp / "img", {});
+  const auto& image = built.images[0];
+  trust::oci::Index index;
+  index.schema_version = 2;
+  index.media_type = "application/vnd.oci.image.index.v1+json";
+  index.manifests = {image.manifest, image.manifest};
+  const auto bytes = index.to_json();
+  trust::oci::Descriptor entry;
+  entry.media_type = index.media_type;
+  entry.digest = sigil::test::write_blob(built.dir, trust::as_bytes(bytes));
+  entry.size = bytes.size();
+  entry.annotations["org.opencontainers.image.ref.name"] = "twice";
+  sigil::test::write_index_json(built.dir, {entry});
+
+  auto j = digest({"--layers", "--output", "json", "oci:" + built.dir.string() + ":twice"});
+  REQUIRE(j.exit_code == 0);
+  const auto report = nlohmann::json::parse(j.out);
+  REQUIRE(report["manifests"].size() == 2);
+  CHECK(report["manifests"][0]["layers"].size() == 1);
+  CHECK_FALSE(report["manifests"][0].contains("repeated"));
+  CHECK(report["manifests"][1]["repeated"] == true);
+  CHECK_FALSE(report["manifests"][1].contains("layers"));
+  CHECK(report["manifests"][1]["manifest"]["digest"] == image.manifest.digest.str());
+
+  auto t = digest({"--layers", "oci:" + built.dir.string() + ":twice"});
+  REQUIRE(t.exit_code == 0);
+  CHECK_THAT(t.err,
+             Catch::Contains("(listed again: inspected and reported where it is first listed)"));
+}
