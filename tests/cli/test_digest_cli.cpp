@@ -217,7 +217,7 @@ TEST_CASE("sigil digest usage errors exit 2", "[cli][digest]") {
   CHECK_THAT(several.err, Catch::Contains("tags: v1, v2, multi, v3"));
 }
 
-TEST_CASE("sigil digest --layers reports a manifest listed twice once, and says where",
+TEST_CASE("sigil digest --layers reports a manifest listed twice once and says where",
           "[cli][digest]") {
   TempDir tmp;
   auto built = sigil::test::build_layout(tmp / "img", {});
