@@ -19,6 +19,7 @@ struct VerifyArgs {
   RegistryFlags registry;
   bool check_blobs = false;
   bool all = false;
+  std::size_t threshold = 1;
 };
 
 int run_verify(const VerifyArgs& a) {
@@ -36,7 +37,7 @@ int run_verify(const VerifyArgs& a) {
   trust::check::ImageVerifyOptions options{
       .check_blobs = a.check_blobs || ref.kind() != trust::ReferenceKind::kRegistry,
       .examine_all = a.all,
-      .requirement = {}};
+      .requirement = {.threshold = a.threshold}};
   auto v = trust::check::verify_image(*source, ref, verifier, policy, options);
   print_verification(ref, source->describe(), v, a.output);
   return v.verified() ? kExitOk : kExitVerifyFailed;
@@ -51,7 +52,8 @@ void register_verify_commands(Program& prog) {
                           "keys: exit 0 verified, 1 not",
                           [args] { return run_verify(*args); });
   add_repeatable(*cmd, "--key", args->keys, "KEY",
-                 std::string(kPublicKeyHelp) + "; repeatable: any one of them may verify")
+                 std::string(kPublicKeyHelp) +
+                     "; repeatable: any one of them may verify (or --threshold N of them)")
       ->required();
   add_repeatable(*cmd, "-a,--annotation", args->annotations, "KEY=VALUE",
                  "Require this annotation in the signed payload (repeatable, or "
@@ -64,6 +66,12 @@ void register_verify_commands(Program& prog) {
   cmd->add_flag("--all", args->all,
                 "Judge every attached signature, also the bundle referrers after a .sig "
                 "signature verified");
+  cmd->add_option("--threshold", args->threshold,
+                  "Require signatures by this many distinct trusted keys (each --key counted once "
+                  "however many signatures it verified)")
+      ->check(CLI::PositiveNumber.description(""))
+      ->type_name("N")
+      ->default_str("1");
   cmd->add_option("IMAGE", args->image, kImageHelp)->required()->type_name("");
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "libtrust/core/error.h"
 #include "libtrust/oci/inspect.h"
 #include "libtrust/sig/collect.h"
 
@@ -12,6 +13,16 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
                                const ImageVerifyOptions& options) {
   policy.validate();
   options.requirement.validate();
+  // A threshold more keys than there are can never be met: a mistake, not a verdict.
+  std::vector<std::string> ids;
+  for (const auto& k : verifier.material().keys()) {
+    if (std::find(ids.begin(), ids.end(), k.key_id()) == ids.end()) ids.push_back(k.key_id());
+  }
+  if (options.requirement.threshold > ids.size()) {
+    throw UsageError("threshold " + std::to_string(options.requirement.threshold) +
+                     " is more than the " + std::to_string(ids.size()) +
+                     " distinct trusted key(s): it can never be met");
+  }
   // The reference is resolved exactly once; everything below works on this digest.
   auto image = source.resolve(ref);
   if (options.check_blobs) {

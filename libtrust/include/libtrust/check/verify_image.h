@@ -37,8 +37,9 @@ struct ImageVerification {
   bool verified() const { return decision.allowed; }
 };
 
-// Throws on input/I-O errors (unreadable layout, blob digest mismatch, limits). A decision of
-// "not verified" is a value: verified() == false.
+// Throws on input/I-O errors (unreadable layout, blob digest mismatch, limits), and UsageError
+// for a requirement more distinct keys than the verifier trusts (it could never be met). A
+// decision of "not verified" is a value: verified() == false.
 TRUST_API ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
                                          const verify::Verifier& verifier,
                                          const verify::Policy& policy,
