@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libtrust/check/report.h"
 #include "libtrust/check/verify_image.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/registry/registry_store.h"
@@ -265,8 +266,10 @@ struct RegistryFixture {
     return reg.count("GET", "/v2/lab/app/referrers/.*") +
            reg.count("GET", "/v2/lab/app/manifests/sha256-[0-9a-f]{64}");
   }
-  check::ImageVerification verify(std::size_t threshold, bool examine_all = false) {
-    verify::Verifier verifier(keys({{"a.pub", &key_a()}, {"b.pub", &key_b()}}));
+  check::ImageVerification verify(std::size_t threshold, bool examine_all = false,
+                                  std::shared_ptr<verify::FixedKeys> trusted = nullptr) {
+    if (!trusted) trusted = keys({{"a.pub", &key_a()}, {"b.pub", &key_b()}});
+    verify::Verifier verifier(std::move(trusted));
     auto source = registry::open_source(ref, registry_test::fast_options(reg, tmp));
     return check::verify_image(*source, ref, verifier, {},
                                {.check_blobs = false,
@@ -340,4 +343,32 @@ TEST_CASE("collect_signed_entities looks up no further source once on_entity say
   CHECK_FALSE(bundles_only.signature_manifest.has_value());
   CHECK(bundles_only.referrers_checked);
   CHECK(f.reg.count("GET", "/v2/lab/app/manifests/sha256-[0-9a-f]{64}\\.sig") == 0);
+}
+
+TEST_CASE("the library's report names every key that verified a signature, in JSON and text",
+          "[verify][report][registry]") {
+  RegistryFixture f;
+  auto v = f.verify(1, false, keys({{"a.pub", &key_a()}, {"env://KEY_A", &key_a()}}));
+  REQUIRE(v.verified());
+  auto j = nlohmann::json::parse(check::report_json(f.ref, v));
+  CHECK(j["verified"] == true);
+  CHECK(j["summary"] == v.decision.summary);
+  REQUIRE(j["signatures"].size() == 1);
+  CHECK(j["signatures"][0]["keyId"] == id(key_a()));
+  CHECK(j["signatures"][0]["verifiedBy"] ==
+        nlohmann::json::array({{{"name", "a.pub"}, {"keyId", id(key_a())}},
+                               {{"name", "env://KEY_A"}, {"keyId", id(key_a())}}}));
+  CHECK(check::report_lines(f.ref, "src", v) ==
+        std::vector<std::string>{
+            "Verifying " + f.ref.str() + " (" + f.img.digest.str() + ")",
+            "  cosign .sig layer 0: OK: valid signature by trusted key " + id(key_a()),
+            "    key: a.pub (" + id(key_a()) + ")", "    key: env://KEY_A (" + id(key_a()) + ")",
+            "    identity: lab/app",
+            "  bundle referrers: not looked up (a .sig signature verified; --all judges every "
+            "signature)",
+            "VERIFIED: verified: 1 of 1 signature(s) valid for " + f.img.digest.str() + " (key " +
+                id(key_a()) + ")"});
+  auto cosign = nlohmann::json::parse(check::cosign_report_json(f.ref, v));
+  REQUIRE(cosign.size() == 1);
+  CHECK(cosign[0]["critical"]["image"]["docker-manifest-digest"] == f.img.digest.str());
 }
