@@ -1,18 +1,18 @@
 #pragma once
-// The one verdict printer: how a verification is reported, as text for people (stderr), as
-// sigil's JSON document, or as the array `cosign verify` prints (stdout). Every command that
-// verifies prints through it, so the report reads the same everywhere.
+// The one verdict printer: prints the report libtrust builds (check/report.h), as text for people
+// (stderr), as sigil's JSON document, or as the array `cosign verify` prints (stdout). Every
+// command that verifies prints through it.
 
 #include <string>
 
 #include "common.h"
+#include "libtrust/check/verify_image.h"
 #include "libtrust/core/reference.h"
-#include "libtrust/verify/verify_image.h"
 
 namespace sigil::cli {
 
 // `source` names where the image was read ("127.0.0.1:5000/lab/app", "oci:/tmp/img").
 void print_verification(const trust::Reference& ref, const std::string& source,
-                        const trust::verify::ImageVerification& v, OutputFormat format);
+                        const trust::check::ImageVerification& v, OutputFormat format);
 
 }  // namespace sigil::cli

@@ -96,3 +96,52 @@ TEST_CASE("sigil sign --format with an unknown layout is a usage error (2)", "[c
   auto ref = copy_sample(tmp);
   CHECK(sign(ref, "notation").exit_code == 2);
 }
+
+TEST_CASE("sigil verify --threshold N requires signatures by N distinct trusted keys",
+          "[cli][verify][decision]") {
+  sigil::test::TempDir tmp;
+  auto ref = copy_sample(tmp);
+  const std::string pub = kData + "/keys/test-ecdsa-p256.pub";
+  const std::string other = kData + "/keys/other-ecdsa-p256.pub";
+  REQUIRE(sign(ref, "cosign").exit_code == 0);
+  auto verify = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kSigil, "verify"});
+    args.push_back(ref);
+    return run_process(args, kNoPasswordEnv);
+  };
+  // One signer, two trusted keys: threshold 1 is met, threshold 2 is not (and then the bundle
+  // referrers are looked up too, since the .sig layers did not meet it).
+  auto one = verify({"--key", pub, "--key", other, "--output", "json"});
+  CHECK(one.exit_code == 0);
+  auto two = verify({"--threshold", "2", "--key", pub, "--key", other, "--output", "json"});
+  INFO(two.err);
+  CHECK(two.exit_code == 1);
+  auto j = nlohmann::json::parse(two.out);
+  CHECK(j["verified"] == false);
+  CHECK(j["referrersChecked"] == true);
+  CHECK(j["signatures"][0]["verified"] == true);
+  CHECK(j["signatures"][0]["verifiedBy"] ==
+        nlohmann::json::array({{{"name", pub}, {"keyId", j["signatures"][0]["keyId"]}}}));
+  CHECK(j["summary"] == "not verified: 1 of 1 signature(s) valid for " +
+                            j["digest"].get<std::string>() +
+                            ", by 1 distinct trusted key(s); 2 required");
+  // A second signer meets threshold 2.
+  auto gen = run_process({kSigil, "key", "generate", "--output-prefix", (tmp / "second").string()},
+                         {{"SIGIL_PASSWORD", "pw"}, {"COSIGN_PASSWORD", kUnsetEnv}});
+  REQUIRE(gen.exit_code == 0);
+  auto s2 = run_process({kSigil, "sign", "--key", (tmp / "second.key").string(), ref},
+                        {{"SIGIL_PASSWORD", "pw"}, {"COSIGN_PASSWORD", kUnsetEnv}});
+  INFO(s2.err);
+  REQUIRE(s2.exit_code == 0);
+  auto met = verify({"--threshold", "2", "--key", pub, "--key", (tmp / "second.pub").string()});
+  INFO(met.err);
+  CHECK(met.exit_code == 0);
+  CHECK_THAT(met.err, Catch::Contains("by 2 distinct trusted keys (2 required)"));
+  // The same key twice is one key: threshold 2 can never be met, a usage error.
+  auto same = verify({"--threshold", "2", "--key", pub, "--key", pub});
+  CHECK(same.exit_code == 2);
+  CHECK_THAT(same.err,
+             Catch::Contains("threshold 2 is more than the 1 distinct trusted key(s): it can "
+                             "never be met"));
+  CHECK(verify({"--threshold", "0", "--key", pub}).exit_code == 2);
+}

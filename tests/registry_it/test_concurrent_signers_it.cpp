@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "../verify/verify_test_util.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/referrers.h"
@@ -91,8 +92,8 @@ TEST_CASE("registry-it: 8 concurrent cosign-layout signers all keep their signat
   auto found = sig::read_cosign_signatures(*store, f.image.digest);
   REQUIRE(found);
   CHECK(found->signatures.size() == kSigners);
-  verify::Verifier verifier(verify::TrustedKeys({key.public_key()}));
-  auto result = verifier.verify(f.image.digest, found->signatures, {});
+  verify::Verifier verifier(verify::fixed_keys({key.public_key()}));
+  auto result = verify::test::judge_stored(verifier, f.image.digest, found->signatures, {}, {});
   std::set<std::string> signers;
   for (const auto& v : result.signatures) {
     CHECK(v.verified);
@@ -115,8 +116,8 @@ TEST_CASE("registry-it: 8 concurrent bundle signers all keep their referrers",
       registry::open_store(Reference::parse(f.ref), client_options(f.reg, no_docker_config(f.tmp)));
   auto bundles = sig::read_bundle_referrers(*store, f.image.digest);
   CHECK(bundles.size() == kSigners);
-  verify::Verifier verifier(verify::TrustedKeys({key.public_key()}));
-  auto result = verifier.verify(f.image.digest, {}, bundles, {});
+  verify::Verifier verifier(verify::fixed_keys({key.public_key()}));
+  auto result = verify::test::judge_stored(verifier, f.image.digest, {}, bundles, {});
   std::set<std::string> signers;
   for (const auto& v : result.signatures) {
     CHECK(v.verified);

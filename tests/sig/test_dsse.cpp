@@ -58,8 +58,10 @@ TEST_CASE("DSSE sign, serialise, parse and verify round trip for every signing k
     REQUIRE(v.has_value());
     CHECK(std::string(as_string_view(v->payload)) == "{\"a\":1}");
     CHECK(v->payload_type == "application/vnd.in-toto+json");
-    CHECK(v->key_id == key.public_key().key_id().str());
-    CHECK(v->signature_index == 0);
+    REQUIRE(v->matches.size() == 1);
+    CHECK(v->matches[0].key_id == key.public_key().key_id().str());
+    CHECK(v->matches[0].signature_index == 0);
+    CHECK(v->matches[0].key_index == 0);
     // The signature is over the PAE, not over the bare payload.
     auto j = nlohmann::json::parse(env.to_json());
     auto sig = base64_decode(j["signatures"][0]["sig"].get<std::string>(), "sig");
@@ -113,7 +115,8 @@ TEST_CASE("DSSE: the keyid is a hint only: the trusted key decides", "[dsse]") {
   auto signer_keys = trusted(signer);
   auto v = env.verify(signer_keys);
   REQUIRE(v.has_value());
-  CHECK(v->key_id == signer.public_key().key_id().str());
+  REQUIRE(v->matches.size() == 1);
+  CHECK(v->matches[0].key_id == signer.public_key().key_id().str());
   // No keyid at all is fine too.
   j["signatures"][0].erase("keyid");
   CHECK(parse_text(j.dump()).verify(signer_keys).has_value());
@@ -128,7 +131,31 @@ TEST_CASE("DSSE: with several signatures the one by a trusted key counts", "[dss
   auto keys = trusted(b);
   auto v = parse_text(ja.dump()).verify(keys);
   REQUIRE(v.has_value());
-  CHECK(v->signature_index == 1);
+  REQUIRE(v->matches.size() == 1);
+  CHECK(v->matches[0].signature_index == 1);
+}
+
+TEST_CASE("DSSE: every trusted key that verified a signature is reported, not the first",
+          "[dsse]") {
+  const auto& a = test_key();
+  const auto& b = test_key(KeyType::kEd25519);
+  const auto& c = test_key(KeyType::kEcdsaP384);
+  auto ja = nlohmann::json::parse(DsseEnvelope::sign("t", as_bytes("p"), a).to_json());
+  auto jb = nlohmann::json::parse(DsseEnvelope::sign("t", as_bytes("p"), b).to_json());
+  ja["signatures"].push_back(jb["signatures"][0]);
+  // c signed nothing; a appears twice among the trusted keys.
+  std::vector<PublicKey> keys{c.public_key(), b.public_key(), a.public_key(), a.public_key()};
+  auto v = parse_text(ja.dump()).verify(keys);
+  REQUIRE(v.has_value());
+  REQUIRE(v->matches.size() == 3);
+  CHECK(v->matches[0].signature_index == 0);
+  CHECK(v->matches[0].key_index == 2);
+  CHECK(v->matches[0].key_id == a.public_key().key_id().str());
+  CHECK(v->matches[1].signature_index == 0);
+  CHECK(v->matches[1].key_index == 3);
+  CHECK(v->matches[2].signature_index == 1);
+  CHECK(v->matches[2].key_index == 1);
+  CHECK(v->matches[2].key_id == b.public_key().key_id().str());
 }
 
 TEST_CASE("DSSE parsing is strict: exact error codes for malformed envelopes", "[dsse]") {

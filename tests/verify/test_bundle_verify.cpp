@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libtrust/check/verify_image.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
@@ -12,10 +13,10 @@
 #include "libtrust/oci/layout.h"
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/referrers.h"
-#include "libtrust/verify/verify_image.h"
 #include "sig/sig_test_util.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
+#include "verify_test_util.h"
 
 using namespace trust;
 using nlohmann::json;
@@ -46,10 +47,11 @@ struct Fixture {
   }
   Reference ref(const std::string& tag) const { return Reference::parse(built.reference(tag)); }
 
-  verify::ImageVerification verify(const std::string& tag, const PrivateKey& key = test_key(),
-                                   verify::Policy policy = {}, bool examine_all = false) {
-    verify::Verifier v(verify::TrustedKeys({key.public_key()}));
-    return verify::verify_image(*store, ref(tag), v, policy, {.examine_all = examine_all});
+  check::ImageVerification verify(const std::string& tag, const PrivateKey& key = test_key(),
+                                  verify::Policy policy = {}, bool examine_all = false) {
+    verify::Verifier v(verify::fixed_keys({key.public_key()}));
+    return check::verify_image(*store, ref(tag), v, policy,
+                               {.examine_all = examine_all, .requirement = {}});
   }
 };
 
@@ -110,20 +112,20 @@ TEST_CASE("a bundle-signed image verifies, and the verdict says it came from a r
   auto v = f.verify("a");
   CHECK_FALSE(v.signatures_found);  // no cosign .sig tag
   CHECK(v.bundle_referrers == 1);
-  REQUIRE(v.result.signatures.size() == 1);
-  const auto& s = v.result.signatures[0];
-  CHECK(v.result.verified());
-  CHECK(s.format == verify::SignatureFormat::kBundle);
+  REQUIRE(v.verdicts.size() == 1);
+  const auto& s = v.verdicts[0];
+  CHECK(v.verified());
+  CHECK(s.kind == sig::EntityKind::kBundle);
   CHECK(s.origin == "referrer manifest " + signed_[0].referrer.digest.str());
   CHECK(s.referrer_digest == signed_[0].referrer.digest);
   CHECK(s.layer_digest == signed_[0].bundle);
-  CHECK(s.key_id == test_key().public_key().key_id().str());
-  CHECK(s.reason == "valid bundle signature by trusted key " + *s.key_id);
+  CHECK(s.key_id() == test_key().public_key().key_id().str());
+  CHECK(s.reason == "valid bundle signature by trusted key " + *s.key_id());
   REQUIRE(s.statement.has_value());
   CHECK(s.statement->predicate_type == sig::kCosignSignPredicateType);
   CHECK_FALSE(s.payload.has_value());
   // Image b is not signed by a's bundle.
-  CHECK_FALSE(f.verify("b").result.verified());
+  CHECK_FALSE(f.verify("b").verified());
 }
 
 TEST_CASE("the referrer manifest and fallback index have the shape cosign's BUNDLE_SPEC gives",
@@ -176,11 +178,10 @@ TEST_CASE("bundle signature: wrong key is rejected", "[bundle][verify]") {
   Fixture f;
   sig::sign_image_bundle(*f.store, f.a, test_key(), options());
   auto v = f.verify("a", test_key(KeyType::kEcdsaP256, 1));
-  CHECK_FALSE(v.result.verified());
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK(v.result.signatures[0].reason ==
-        "bundle's DSSE signature does not verify with any trusted key");
-  CHECK_FALSE(v.result.signatures[0].statement.has_value());
+  CHECK_FALSE(v.verified());
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK(v.verdicts[0].reason == "bundle's DSSE signature does not verify with any trusted key");
+  CHECK_FALSE(v.verdicts[0].statement.has_value());
 }
 
 TEST_CASE("bundle signature: required annotations are checked on the image's subject",
@@ -188,10 +189,10 @@ TEST_CASE("bundle signature: required annotations are checked on the image's sub
   Fixture f;
   sig::sign_image_bundle(*f.store, f.a, test_key(KeyType::kEd25519), options({{"env", "prod"}}));
   const auto& key = test_key(KeyType::kEd25519);
-  CHECK(f.verify("a", key, {.required_annotations = {{"env", "prod"}}}).result.verified());
+  CHECK(f.verify("a", key, {.required_annotations = {{"env", "prod"}}}).verified());
   auto v = f.verify("a", key, {.required_annotations = {{"env", "dev"}}});
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason == "signed statement lacks required annotation(s) env=dev");
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason == "signed statement lacks required annotation(s) env=dev");
 }
 
 TEST_CASE("a bundle for image A attached to image B is rejected", "[bundle][verify]") {
@@ -201,9 +202,9 @@ TEST_CASE("a bundle for image A attached to image B is rejected", "[bundle][veri
                      bundle_for(f.a.digest, std::string(sig::kCosignSignPredicateType)),
                      sig::kCosignSignPredicateType);
   auto v = f.verify("b");
-  CHECK_FALSE(v.result.verified());
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK(v.result.signatures[0].reason ==
+  CHECK_FALSE(v.verified());
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK(v.verdicts[0].reason ==
         "signed statement is for " + f.a.digest.str() + ", not " + f.b.digest.str());
 
   // A referrer of A listed in B's fallback index: its subject gives it away before any bundle.
@@ -211,9 +212,9 @@ TEST_CASE("a bundle for image A attached to image B is rejected", "[bundle][veri
   auto signed_ = sig::sign_image_bundle(*g.store, g.a, test_key(), options());
   g.store->add_referrer(signed_[0].referrer, g.b);
   auto w = g.verify("b");
-  CHECK_FALSE(w.result.verified());
-  REQUIRE(w.result.signatures.size() == 1);
-  CHECK(w.result.signatures[0].reason ==
+  CHECK_FALSE(w.verified());
+  REQUIRE(w.verdicts.size() == 1);
+  CHECK(w.verdicts[0].reason ==
         "referrer manifest's subject is " + g.a.digest.str() + ", not " + g.b.digest.str());
 }
 
@@ -223,13 +224,13 @@ TEST_CASE("an attestation of another predicate type never counts as a signature"
   sig::attach_bundle(*f.store, f.a, bundle_for(f.a.digest, "https://slsa.dev/provenance/v1"),
                      "https://slsa.dev/provenance/v1");
   auto v = f.verify("a");
-  CHECK_FALSE(v.result.verified());
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_THAT(v.result.signatures[0].reason,
+  CHECK_FALSE(v.verified());
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_THAT(v.verdicts[0].reason,
              Catch::StartsWith("signed statement is an attestation of type "
                                "'https://slsa.dev/provenance/v1', not an image signature"));
   // Even though the signature itself is valid and names the image.
-  CHECK(v.result.signatures[0].key_id.has_value());
+  CHECK(v.verdicts[0].key_id().has_value());
 }
 
 TEST_CASE("a DSSE payload that is not in-toto never counts", "[bundle][verify]") {
@@ -240,8 +241,8 @@ TEST_CASE("a DSSE payload that is not in-toto never counts", "[bundle][verify]")
                             test_key().public_key());
   sig::attach_bundle(*f.store, f.a, b, "");
   auto v = f.verify("a");
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason ==
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason ==
         "bundle's DSSE payloadType is 'application/json', not application/vnd.in-toto+json");
 }
 
@@ -253,9 +254,9 @@ TEST_CASE("keyless bundle material is refused with a clear reason", "[bundle][ve
   j["verificationMaterial"]["certificate"]["rawBytes"] = base64_encode(as_bytes("DER"));
   write_raw_referrer(*f.store, f.a, j.dump());
   auto v = f.verify("a");
-  CHECK_FALSE(v.result.verified());
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK(v.result.signatures[0].reason == std::string(sig::kKeylessUnsupportedReason));
+  CHECK_FALSE(v.verified());
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK(v.verdicts[0].reason == std::string(sig::kKeylessUnsupportedReason));
 }
 
 TEST_CASE("malformed, oversized and mistyped bundle referrers are reported, never verified",
@@ -274,8 +275,8 @@ TEST_CASE("malformed, oversized and mistyped bundle referrers are reported, neve
             " bytes is over the limit of " + std::to_string(limits::kMaxSignatureBundleBytes));
   CHECK_THAT(*found[2].problem, Catch::StartsWith("bundle layer media type is "));
   auto v = f.verify("a");
-  CHECK(v.result.signatures.size() == 3);
-  CHECK_FALSE(v.result.verified());
+  CHECK(v.verdicts.size() == 3);
+  CHECK_FALSE(v.verified());
 }
 
 TEST_CASE("a tampered bundle blob is a digest mismatch, not a verdict", "[bundle][verify]") {
@@ -295,25 +296,25 @@ TEST_CASE("both layouts are read: a cosign signature and a bundle, one verdict l
   sig::sign_image_bundle(*f.store, f.a, test_key(), options());
   // By default a verified .sig signature settles it: the referrers are not looked up.
   auto quick = f.verify("a");
-  CHECK(quick.result.verified());
+  CHECK(quick.verified());
   CHECK_FALSE(quick.referrers_checked);
-  CHECK(quick.result.signatures.size() == 1);
+  CHECK(quick.verdicts.size() == 1);
   // A .sig signature that fails (wrong annotation) sends the verifier on to the bundle.
   auto on = f.verify("a", test_key(), {.required_annotations = {{"k", "nope"}}});
   CHECK(on.referrers_checked);
-  CHECK(on.result.signatures.size() == 2);
-  CHECK_FALSE(on.result.verified());
+  CHECK(on.verdicts.size() == 2);
+  CHECK_FALSE(on.verified());
   auto v = f.verify("a", test_key(), {}, /*examine_all=*/true);
   CHECK(v.signatures_found);
   CHECK(v.referrers_checked);
   CHECK(v.bundle_referrers == 1);
-  REQUIRE(v.result.signatures.size() == 2);
-  CHECK(v.result.signatures[0].format == verify::SignatureFormat::kCosign);
-  CHECK(v.result.signatures[0].origin == "cosign .sig layer 0");
-  CHECK(v.result.signatures[1].format == verify::SignatureFormat::kBundle);
-  CHECK(v.result.signatures[0].verified);
-  CHECK(v.result.signatures[1].verified);
-  CHECK(verify::to_string(verify::SignatureFormat::kBundle) == "bundle");
+  REQUIRE(v.verdicts.size() == 2);
+  CHECK(v.verdicts[0].kind == sig::EntityKind::kCosignSignature);
+  CHECK(v.verdicts[0].origin == "cosign .sig layer 0");
+  CHECK(v.verdicts[1].kind == sig::EntityKind::kBundle);
+  CHECK(v.verdicts[0].verified);
+  CHECK(v.verdicts[1].verified);
+  CHECK(sig::to_string(sig::EntityKind::kBundle) == "bundle");
 }
 
 TEST_CASE("recursive bundle signing signs the index and each platform manifest",
@@ -332,11 +333,11 @@ TEST_CASE("recursive bundle signing signs the index and each platform manifest",
   opts.recursive = true;
   auto signed_ = sig::sign_image_bundle(*store, index, test_key(), opts);
   REQUIRE(signed_.size() == 3);
-  verify::Verifier verifier(verify::TrustedKeys({test_key().public_key()}));
+  verify::Verifier verifier(verify::fixed_keys({test_key().public_key()}));
   for (const auto& s : signed_) {
     auto found = sig::read_bundle_referrers(*store, s.image);
     REQUIRE(found.size() == 1);
-    CHECK(verifier.verify(s.image, {}, found, {}).verified());
+    CHECK(verify::test::judge_stored(verifier, s.image, {}, found, {}).verified());
   }
 }
 
@@ -350,7 +351,7 @@ TEST_CASE("bundle referrers: 100 are read, the 101st is refused with LimitError"
   }
   auto found = sig::read_bundle_referrers(*f.store, f.a.digest);
   CHECK(found.size() == limits::kMaxSignaturesPerImage);
-  CHECK(f.verify("a").result.verified());
+  CHECK(f.verify("a").verified());
   // Writing the 101st is refused...
   CHECK(code_of([&] { sig::sign_image_bundle(*f.store, f.a, test_key(), options()); }) ==
         ErrorCode::kLimit);
@@ -369,9 +370,11 @@ TEST_CASE("bundle referrers: 100 are read, the 101st is refused with LimitError"
 }
 
 TEST_CASE("the Verifier refuses more than 100 bundle referrers in one call", "[bundle][limits]") {
-  verify::Verifier verifier(verify::TrustedKeys({test_key().public_key()}));
+  verify::Verifier verifier(verify::fixed_keys({test_key().public_key()}));
   std::vector<sig::BundleReferrer> many(limits::kMaxSignaturesPerImage + 1);
-  CHECK(code_of([&] { (void)verifier.verify(Digest::of({}), {}, many, {}); }) == ErrorCode::kLimit);
+  CHECK(code_of([&] {
+          (void)verify::test::judge_stored(verifier, Digest::of({}), {}, many, {});
+        }) == ErrorCode::kLimit);
 }
 
 TEST_CASE("a valid bundle in a referrer manifest of another artifactType never counts",
@@ -400,11 +403,10 @@ TEST_CASE("a valid bundle in a referrer manifest of another artifactType never c
   desc.artifact_type = std::string(media_type::kSigstoreBundleV03);
   f.store->add_referrer(desc, f.a);
   auto v = f.verify("a");
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason ==
-        "referrer manifest's artifactType is 'application/x.other', not " +
-            std::string(media_type::kSigstoreBundleV03));
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason == "referrer manifest's artifactType is 'application/x.other', not " +
+                                    std::string(media_type::kSigstoreBundleV03));
 }
 
 TEST_CASE("a valid bundle as the first of two referrer layers never counts", "[bundle][verify]") {
@@ -431,8 +433,8 @@ TEST_CASE("a valid bundle as the first of two referrer layers never counts", "[b
   desc.artifact_type = m.artifact_type;
   f.store->add_referrer(desc, f.a);
   auto v = f.verify("a");
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason ==
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason ==
         "referrer manifest has 2 layers, a bundle referrer has exactly one");
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "libtrust/check/verify_image.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
@@ -16,7 +17,6 @@
 #include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/referrers.h"
 #include "libtrust/sig/simple_signing.h"
-#include "libtrust/verify/verify_image.h"
 #include "registry/registry_test_util.h"
 #include "support/errors.h"
 #include "support/fake_registry.h"
@@ -96,9 +96,9 @@ struct LayoutFixture {
                    store->put_manifest(as_bytes(text), media_type::kOciManifest));
   }
 
-  verify::ImageVerification verify(const verify::Policy& policy = {}) {
-    verify::Verifier v(verify::TrustedKeys({test_key().public_key()}));
-    return verify::verify_image(*store, ref, v, policy, {.examine_all = true});
+  check::ImageVerification verify(const verify::Policy& policy = {}) {
+    verify::Verifier v(verify::fixed_keys({test_key().public_key()}));
+    return check::verify_image(*store, ref, v, policy, {.examine_all = true, .requirement = {}});
   }
 };
 
@@ -193,8 +193,8 @@ TEST_CASE(".sig layers: 101 refused through verify_image, naming the signature m
   auto layer = signed_layer(*f.store, f.image, 300);
   f.sig_manifest(std::vector<oci::Descriptor>(kCap, layer));
   auto ok = f.verify();
-  CHECK(ok.result.signatures.size() == kCap);
-  CHECK(ok.result.verified());
+  CHECK(ok.verdicts.size() == kCap);
+  CHECK(ok.verified());
   f.sig_manifest(std::vector<oci::Descriptor>(kCap + 1, layer));
   auto t = thrown_by([&] { (void)f.verify(); });
   CHECK(t.code == ErrorCode::kLimit);
@@ -215,16 +215,15 @@ TEST_CASE(
   layers.push_back(at_limit);
   f.sig_manifest(layers);
   auto v = f.verify();
-  REQUIRE(v.result.signatures.size() == 51);
+  REQUIRE(v.verdicts.size() == 51);
   for (std::size_t i = 0; i < 50; ++i) {
-    CHECK(v.result.signatures[i].index == i);
-    CHECK_FALSE(v.result.signatures[i].verified);
-    CHECK(v.result.signatures[i].reason ==
-          "signature payload: 4194305 bytes is over the limit of " +
-              std::to_string(limits::kMaxSignaturePayloadBytes));
+    CHECK(v.verdicts[i].index == i);
+    CHECK_FALSE(v.verdicts[i].verified);
+    CHECK(v.verdicts[i].reason == "signature payload: 4194305 bytes is over the limit of " +
+                                      std::to_string(limits::kMaxSignaturePayloadBytes));
   }
-  CHECK(v.result.signatures[50].verified);
-  CHECK(v.result.signatures[50].payload->optional.at("pad").size() > 4000000);
+  CHECK(v.verdicts[50].verified);
+  CHECK(v.verdicts[50].payload->optional.at("pad").size() > 4000000);
 }
 
 TEST_CASE("bundle referrers: 101 refused through verify_image", "[verify][limits][bundle]") {
@@ -267,8 +266,8 @@ TEST_CASE("a signature bundle of 6 MiB verifies, while one claiming more is refu
   json.append(limits::kMaxSignatureBundleBytes - json.size(), ' ');
   attach(json);
   auto v = f.verify();
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK(v.result.signatures[0].verified);
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK(v.verdicts[0].verified);
 
   // One byte more, and the layer is never read (its blob is not even stored).
   LayoutFixture g;
@@ -291,10 +290,10 @@ TEST_CASE("a signature bundle of 6 MiB verifies, while one claiming more is refu
   desc.artifact_type = m.artifact_type;
   g.store->add_referrer(desc, g_image);
   auto w = g.verify();
-  REQUIRE(w.result.signatures.size() == 1);
-  CHECK_FALSE(w.result.signatures[0].verified);
-  CHECK(w.result.signatures[0].reason == "signature bundle: 6291457 bytes is over the limit of " +
-                                             std::to_string(limits::kMaxSignatureBundleBytes));
+  REQUIRE(w.verdicts.size() == 1);
+  CHECK_FALSE(w.verdicts[0].verified);
+  CHECK(w.verdicts[0].reason == "signature bundle: 6291457 bytes is over the limit of " +
+                                    std::to_string(limits::kMaxSignatureBundleBytes));
 }
 
 TEST_CASE("a bundle signature over a statement of more than 4 MiB is not a valid signature",
@@ -313,9 +312,9 @@ TEST_CASE("a bundle signature over a statement of more than 4 MiB is not a valid
   REQUIRE(b.to_json().size() <= limits::kMaxSignatureBundleBytes);
   sig::attach_bundle(*f.store, image, b, sig::kCosignSignPredicateType, "2024-01-01T00:00:00Z");
   auto v = f.verify();
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.signatures[0].verified);
-  CHECK(v.result.signatures[0].reason ==
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verdicts[0].verified);
+  CHECK(v.verdicts[0].reason ==
         "signed statement is malformed: bundle's in-toto statement: 4194305 bytes is over the "
         "limit of 4194304 bytes");
 }
@@ -363,9 +362,8 @@ TEST_CASE(
   // Were it fetched, the missing blob would fail the whole verification.
   fs::remove(f.built.blob_path(over.digest));
   auto v = f.verify();
-  REQUIRE(v.result.signatures.size() == 2);
-  CHECK(v.result.signatures[0].verified);
-  CHECK_FALSE(v.result.signatures[1].verified);
-  CHECK(v.result.signatures[1].reason ==
-        "bundle referrer manifest: 65537 bytes is over the limit of 65536");
+  REQUIRE(v.verdicts.size() == 2);
+  CHECK(v.verdicts[0].verified);
+  CHECK_FALSE(v.verdicts[1].verified);
+  CHECK(v.verdicts[1].reason == "bundle referrer manifest: 65537 bytes is over the limit of 65536");
 }

@@ -5,6 +5,7 @@
 #include "libtrust/core/file.h"
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/verify/verifier.h"
+#include "verify_test_util.h"
 
 using namespace trust;
 using namespace trust::verify;
@@ -26,41 +27,44 @@ sig::CosignSignature reference_signature() {
 }
 
 Verifier verifier_for(const std::string& pub) {
-  return Verifier(TrustedKeys({load_public_key(kData + "/keys/" + pub)}));
+  return Verifier(fixed_keys({load_public_key(kData + "/keys/" + pub)}));
 }
 
 }  // namespace
 
 TEST_CASE("a containers/image signature verifies with its key", "[verify]") {
-  auto r = verifier_for("test-ecdsa-p256.pub").verify(kImage, {reference_signature()}, {});
+  auto r = test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, {reference_signature()},
+                              {}, {});
   REQUIRE(r.signatures.size() == 1);
   CHECK(r.verified());
   CHECK(r.signatures[0].verified);
-  REQUIRE(r.signatures[0].key_id.has_value());
-  CHECK(*r.signatures[0].key_id ==
+  REQUIRE(r.signatures[0].key_id().has_value());
+  CHECK(*r.signatures[0].key_id() ==
         load_public_key(kData + "/keys/test-ecdsa-p256.pub").key_id().str());
   REQUIRE(r.signatures[0].payload.has_value());
   CHECK(r.signatures[0].payload->docker_reference == "127.0.0.1:5056/lab/hello:v1");
 }
 
 TEST_CASE("a signature does not verify with another key", "[verify]") {
-  auto r = verifier_for("other-ecdsa-p256.pub").verify(kImage, {reference_signature()}, {});
+  auto r = test::judge_stored(verifier_for("other-ecdsa-p256.pub"), kImage, {reference_signature()},
+                              {}, {});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason == "signature does not verify with any trusted key");
   CHECK_FALSE(r.signatures[0].payload.has_value());
 }
 
 TEST_CASE("any one of several trusted keys may verify", "[verify]") {
-  TrustedKeys keys;
-  keys.add(load_public_key(kData + "/keys/other-ecdsa-p256.pub"));
-  keys.add(load_public_key(kData + "/keys/test-ecdsa-p256.pub"));
-  auto r = Verifier(std::move(keys)).verify(kImage, {reference_signature()}, {});
+  auto keys = std::make_shared<FixedKeys>();
+  keys->add("other-ecdsa-p256.pub", load_public_key(kData + "/keys/other-ecdsa-p256.pub"));
+  keys->add("test-ecdsa-p256.pub", load_public_key(kData + "/keys/test-ecdsa-p256.pub"));
+  auto r = test::judge_stored(Verifier(std::move(keys)), kImage, {reference_signature()}, {}, {});
   CHECK(r.verified());
 }
 
 TEST_CASE("a valid signature for image A is not accepted for image B", "[verify]") {
   auto other = Digest::parse("sha256:" + std::string(64, '1'));
-  auto r = verifier_for("test-ecdsa-p256.pub").verify(other, {reference_signature()}, {});
+  auto r = test::judge_stored(verifier_for("test-ecdsa-p256.pub"), other, {reference_signature()},
+                              {}, {});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason.find("signed payload is for sha256:2757703d") == 0);
 }
@@ -68,41 +72,43 @@ TEST_CASE("a valid signature for image A is not accepted for image B", "[verify]
 TEST_CASE("a tampered payload or signature fails", "[verify]") {
   auto s = reference_signature();
   s.payload[10] ^= 1;
-  auto r = verifier_for("test-ecdsa-p256.pub").verify(kImage, {s}, {});
+  auto r = test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, {s}, {}, {});
   CHECK_FALSE(r.verified());
   auto t = reference_signature();
   t.signature.back() ^= 1;
-  CHECK_FALSE(verifier_for("test-ecdsa-p256.pub").verify(kImage, {t}, {}).verified());
+  CHECK_FALSE(
+      test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, {t}, {}, {}).verified());
   auto u = reference_signature();
   u.signature.resize(3);
-  CHECK_FALSE(verifier_for("test-ecdsa-p256.pub").verify(kImage, {u}, {}).verified());
+  CHECK_FALSE(
+      test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, {u}, {}, {}).verified());
 }
 
 TEST_CASE("required annotations must be in the signed payload as strings", "[verify]") {
   auto v = verifier_for("test-ecdsa-p256.pub");
-  CHECK(v.verify(kImage, {reference_signature()},
-                 Policy{.required_annotations = {{"creator", "containers/image 5.23.1"}}})
+  CHECK(test::judge_stored(v, kImage, {reference_signature()}, {},
+                           Policy{.required_annotations = {{"creator", "containers/image 5.23.1"}}})
             .verified());
-  auto r = v.verify(kImage, {reference_signature()},
-                    Policy{.required_annotations = {{"env", "prod"}}});
+  auto r = test::judge_stored(v, kImage, {reference_signature()}, {},
+                              Policy{.required_annotations = {{"env", "prod"}}});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason == "signed payload lacks required annotation(s) env=prod");
-  CHECK_FALSE(v.verify(kImage, {reference_signature()},
-                       Policy{.required_annotations = {{"timestamp", "1795936227"}}})
+  CHECK_FALSE(test::judge_stored(v, kImage, {reference_signature()}, {},
+                                 Policy{.required_annotations = {{"timestamp", "1795936227"}}})
                   .verified());
 }
 
 TEST_CASE("layers flagged as unusable never verify, and say why", "[verify]") {
   auto s = reference_signature();
   s.problem = "layer has no dev.cosignproject.cosign/signature annotation";
-  auto r = verifier_for("test-ecdsa-p256.pub").verify(kImage, {s}, {});
+  auto r = test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, {s}, {}, {});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason == *s.problem);
 }
 
 TEST_CASE("a verifier without trusted keys is refused", "[verify]") {
   try {
-    Verifier v{TrustedKeys{}};
+    Verifier v{std::make_shared<FixedKeys>()};
     FAIL("expected a usage error");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::kUsage);
@@ -112,11 +118,12 @@ TEST_CASE("a verifier without trusted keys is refused", "[verify]") {
 TEST_CASE("more signatures than the limit is a limit error", "[verify]") {
   std::vector<sig::CosignSignature> many(101, reference_signature());
   try {
-    (void)verifier_for("test-ecdsa-p256.pub").verify(kImage, many, {});
+    (void)test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, many, {}, {});
     FAIL("expected a limit error");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::kLimit);
   }
   std::vector<sig::CosignSignature> hundred(100, reference_signature());
-  CHECK(verifier_for("test-ecdsa-p256.pub").verify(kImage, hundred, {}).verified());
+  CHECK(
+      test::judge_stored(verifier_for("test-ecdsa-p256.pub"), kImage, hundred, {}, {}).verified());
 }

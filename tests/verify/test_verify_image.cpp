@@ -5,14 +5,15 @@
 #include <functional>
 #include <string>
 
+#include "libtrust/check/verify_image.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/oci/layout.h"
 #include "libtrust/sig/cosign_layout.h"
-#include "libtrust/verify/verify_image.h"
 #include "support/process.h"
+#include "verify_test_util.h"
 
 using namespace trust;
 namespace fs = std::filesystem;
@@ -43,7 +44,7 @@ fs::path layout_with_cimage_signature(const fs::path& dir, const std::string& ta
 }
 
 verify::Verifier verifier_for(const std::string& pub) {
-  return verify::Verifier(verify::TrustedKeys({load_public_key(kData + "/keys/" + pub)}));
+  return verify::Verifier(verify::fixed_keys({load_public_key(kData + "/keys/" + pub)}));
 }
 
 }  // namespace
@@ -54,14 +55,14 @@ TEST_CASE("a layout holding containers/image signature bytes verifies", "[verify
       layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(Digest::parse(kV1)));
   auto store = oci::open_oci_layout(dir);
   auto ref = Reference::parse("oci:" + dir.string() + ":v1");
-  auto v = verify::verify_image(*store, ref, verifier_for("test-ecdsa-p256.pub"), {});
+  auto v = check::verify_image(*store, ref, verifier_for("test-ecdsa-p256.pub"), {});
   CHECK(v.image.digest.str() == kV1);
   CHECK(v.signatures_found);
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK(v.result.verified());
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK(v.verified());
 
-  auto wrong = verify::verify_image(*store, ref, verifier_for("other-ecdsa-p256.pub"), {});
-  CHECK_FALSE(wrong.result.verified());
+  auto wrong = check::verify_image(*store, ref, verifier_for("other-ecdsa-p256.pub"), {});
+  CHECK_FALSE(wrong.verified());
 }
 
 TEST_CASE("a signature whose payload names another image is rejected", "[verify][layout]") {
@@ -71,21 +72,21 @@ TEST_CASE("a signature whose payload names another image is rejected", "[verify]
   auto v2 = store0->resolve(Reference::parse("oci:" + kData + "/image-oci:v2"));
   auto dir = layout_with_cimage_signature(tmp.path() / "img", sig::signature_tag(v2.digest));
   auto store = oci::open_oci_layout(dir);
-  auto v = verify::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v2"),
-                                verifier_for("test-ecdsa-p256.pub"), {});
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason.find("signed payload is for " + kV1) == 0);
+  auto v = check::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v2"),
+                               verifier_for("test-ecdsa-p256.pub"), {});
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason.find("signed payload is for " + kV1) == 0);
 }
 
 TEST_CASE("an unsigned image is not verified and says no signatures were found",
           "[verify][layout]") {
   auto store = oci::open_oci_layout(fs::path(kData) / "image-oci");
-  auto v = verify::verify_image(*store, Reference::parse("oci:" + kData + "/image-oci:v1"),
-                                verifier_for("test-ecdsa-p256.pub"), {});
+  auto v = check::verify_image(*store, Reference::parse("oci:" + kData + "/image-oci:v1"),
+                               verifier_for("test-ecdsa-p256.pub"), {});
   CHECK_FALSE(v.signatures_found);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.summary().find("no signatures found") == 0);
+  CHECK_FALSE(v.verified());
+  CHECK(v.decision.summary.find("no signatures found") == 0);
 }
 
 TEST_CASE("a tampered image layer is a digest mismatch, not a verdict", "[verify][layout]") {
@@ -99,8 +100,8 @@ TEST_CASE("a tampered image layer is a digest mismatch, not a verdict", "[verify
   write_file_atomic(layer, bytes);
   auto store = oci::open_oci_layout(dir);
   try {
-    (void)verify::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v1"),
-                               verifier_for("test-ecdsa-p256.pub"), {});
+    (void)check::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v1"),
+                              verifier_for("test-ecdsa-p256.pub"), {});
     FAIL("expected a digest mismatch");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::kDigestMismatch);
@@ -128,7 +129,9 @@ TEST_CASE("signature layers: at the limit they are read, past it refused before 
   auto found = sig::read_cosign_signatures(*store, image);
   REQUIRE(found.has_value());
   CHECK(found->signatures.size() == 100);
-  CHECK(verifier_for("test-ecdsa-p256.pub").verify(image, found->signatures, {}).verified());
+  CHECK(verify::test::judge_stored(verifier_for("test-ecdsa-p256.pub"), image, found->signatures,
+                                   {}, {})
+            .verified());
   // The store refuses to grow past the limit ...
   Bytes more = der;
   more.push_back(0xff);
@@ -196,7 +199,8 @@ TEST_CASE("a signature layer without the annotation is reported, never verified"
   REQUIRE(found.has_value());
   REQUIRE(found->signatures.size() == 1);
   REQUIRE(found->signatures[0].problem.has_value());
-  auto r = verifier_for("test-ecdsa-p256.pub").verify(image, found->signatures, {});
+  auto r = verify::test::judge_stored(verifier_for("test-ecdsa-p256.pub"), image, found->signatures,
+                                      {}, {});
   CHECK_FALSE(r.verified());
   CHECK(r.signatures[0].reason == "layer has no dev.cosignproject.cosign/signature annotation");
 }
@@ -204,7 +208,7 @@ TEST_CASE("a signature layer without the annotation is reported, never verified"
 namespace {
 
 // The containers/image signature of v1 attached with its .sig manifest text changed by `edit`.
-verify::ImageVerification verify_with_edited_sig_manifest(
+check::ImageVerification verify_with_edited_sig_manifest(
     const fs::path& dir, const std::function<void(std::string&)>& edit) {
   fs::copy(kData + "/image-oci", dir, fs::copy_options::recursive);
   auto store = oci::open_oci_layout(dir);
@@ -217,8 +221,8 @@ verify::ImageVerification verify_with_edited_sig_manifest(
   store->put_blob(config, Digest::of(config));
   store->set_tag(sig::signature_tag(image),
                  store->put_manifest(as_bytes(text), media_type::kOciManifest));
-  return verify::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v1"),
-                              verifier_for("test-ecdsa-p256.pub"), {});
+  return check::verify_image(*store, Reference::parse("oci:" + dir.string() + ":v1"),
+                             verifier_for("test-ecdsa-p256.pub"), {});
 }
 
 void replace_once(std::string& text, const std::string& from, const std::string& to) {
@@ -235,10 +239,10 @@ TEST_CASE("a validly signed .sig layer of another media type is reported, never 
   auto v = verify_with_edited_sig_manifest(tmp / "img", [](std::string& text) {
     replace_once(text, std::string(media_type::kCosignSimpleSigning), "application/octet-stream");
   });
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason == "layer media type is 'application/octet-stream', not " +
-                                             std::string(media_type::kCosignSimpleSigning));
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason == "layer media type is 'application/octet-stream', not " +
+                                    std::string(media_type::kCosignSimpleSigning));
 }
 
 TEST_CASE("a .sig layer whose signature annotation is empty is reported as such",
@@ -251,7 +255,7 @@ TEST_CASE("a .sig layer whose signature annotation is empty is reported as such"
     start += key.size();
     text.erase(start, text.find('"', start) - start);
   });
-  REQUIRE(v.result.signatures.size() == 1);
-  CHECK_FALSE(v.result.verified());
-  CHECK(v.result.signatures[0].reason == "signature annotation is empty");
+  REQUIRE(v.verdicts.size() == 1);
+  CHECK_FALSE(v.verified());
+  CHECK(v.verdicts[0].reason == "signature annotation is empty");
 }

@@ -91,6 +91,15 @@ std::optional<oci::Descriptor> visit_cosign_signatures(
   return desc;
 }
 
+SignedEntity to_entity(CosignSignature s) {
+  if (s.problem) {
+    return problem_entity(EntityKind::kCosignSignature, s.index, cosign_signature_origin(s.index),
+                          s.layer.digest, std::nullopt, std::move(*s.problem));
+  }
+  return cosign_signature_entity(s.index, s.layer.digest, std::move(s.payload),
+                                 std::move(s.signature));
+}
+
 std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
                                                         const Digest& image) {
   std::vector<CosignSignature> signatures;

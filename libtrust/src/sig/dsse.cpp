@@ -107,17 +107,17 @@ std::vector<std::string> DsseEnvelope::key_id_hints() const {
 
 std::optional<VerifiedDsse> DsseEnvelope::verify(std::span<const PublicKey> trusted) const {
   const auto pae = dsse_pae(payload_type_, payload_);
+  std::vector<DsseMatch> matches;
   for (std::size_t i = 0; i < signatures_.size(); ++i) {
-    for (const auto& key : trusted) {
-      if (key.verify(pae, signatures_[i].sig)) {
-        return VerifiedDsse{.payload_type = payload_type_,
-                            .payload = payload_,
-                            .signature_index = i,
-                            .key_id = key.key_id().str()};
+    for (std::size_t k = 0; k < trusted.size(); ++k) {
+      if (trusted[k].verify(pae, signatures_[i].sig)) {
+        matches.push_back(
+            DsseMatch{.signature_index = i, .key_index = k, .key_id = trusted[k].key_id().str()});
       }
     }
   }
-  return std::nullopt;
+  if (matches.empty()) return std::nullopt;
+  return VerifiedDsse{.payload_type = payload_type_, .payload = payload_, .matches = matches};
 }
 
 }  // namespace trust::sig

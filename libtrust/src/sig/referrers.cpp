@@ -47,6 +47,17 @@ std::string BundleReferrer::origin() const {
   return "referrer manifest " + manifest.digest.str();
 }
 
+SignedEntity to_entity(BundleReferrer r) {
+  std::optional<Digest> layer;
+  if (r.layer) layer = r.layer->digest;
+  if (r.problem || !r.bundle) {
+    return problem_entity(EntityKind::kBundle, r.index, r.origin(), std::move(layer),
+                          r.manifest.digest, r.problem.value_or("no bundle"));
+  }
+  return bundle_entity(r.index, r.origin(), r.manifest.digest, std::move(layer),
+                       std::move(*r.bundle));
+}
+
 oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& subject,
                               const Bundle& bundle, std::string_view predicate_type,
                               std::string_view created) {

@@ -5,17 +5,10 @@
 #include "libtrust/core/media_type.h"
 #include "libtrust/core/text.h"
 
-namespace trust::verify {
+#include <array>
+#include <variant>
 
-std::string_view to_string(SignatureFormat format) {
-  switch (format) {
-    case SignatureFormat::kCosign:
-      return "cosign";
-    case SignatureFormat::kBundle:
-      return "bundle";
-  }
-  return "?";
-}
+namespace trust::verify {
 
 void Policy::validate() const {
   if (required_annotations.size() > limits::kMaxAnnotations) {
@@ -27,55 +20,64 @@ void Policy::validate() const {
   }
 }
 
-std::string VerificationResult::summary() const {
-  std::size_t ok = 0;
-  const SignatureVerdict* first_ok = nullptr;
-  for (const auto& s : signatures) {
-    if (s.verified) {
-      ++ok;
-      if (first_ok == nullptr) first_ok = &s;
-    }
+Verifier::Verifier(std::shared_ptr<const TrustedMaterial> material)
+    : material_(std::move(material)) {
+  if (material_ == nullptr || material_->empty()) {
+    throw UsageError("no trusted keys: give at least one --key");
   }
-  if (signatures.empty()) return "no signatures found for " + image.str();
-  if (first_ok != nullptr) {
-    return "verified: " + std::to_string(ok) + " of " + std::to_string(signatures.size()) +
-           " signature(s) valid for " + image.str() + " (key " + first_ok->key_id.value_or("?") +
-           ")";
-  }
-  if (signatures.size() == 1) return "not verified: " + signatures.front().reason;
-  return "not verified: none of " + std::to_string(signatures.size()) +
-         " signatures is valid for " + image.str();
+  for (const auto& k : material_->keys()) keys_.push_back(k.key);
 }
 
-Verifier::Verifier(TrustedKeys keys) : keys_(std::move(keys)) {
-  if (keys_.empty()) throw UsageError("no trusted keys: give at least one --key");
-}
-
-SignatureVerdict Verifier::judge(const Digest& image, const sig::CosignSignature& s,
-                                 const Policy& policy) const {
-  SignatureVerdict v;
-  v.format = SignatureFormat::kCosign;
-  v.index = s.index;
-  v.origin = "cosign .sig layer " + std::to_string(s.index);
-  v.layer_digest = s.layer.digest;
-  if (s.problem) {
-    v.reason = *s.problem;
+EntityVerdict Verifier::judge(const Digest& image, const sig::SignedEntity& entity,
+                              const Policy& policy) const {
+  EntityVerdict v;
+  v.kind = entity.kind;
+  v.index = entity.index;
+  v.origin = entity.origin;
+  v.layer_digest = entity.layer_digest;
+  v.referrer_digest = entity.referrer_digest;
+  if (entity.problem) {
+    v.reason = *entity.problem;
     return v;
   }
+  if (const auto* c = std::get_if<sig::CosignSignatureContent>(&entity.content)) {
+    return judge_cosign(image, *c, policy, std::move(v));
+  }
+  if (const auto* b = std::get_if<sig::BundleEntityContent>(&entity.content)) {
+    return judge_bundle(image, b->bundle, policy, std::move(v));
+  }
+  if (const auto* d = std::get_if<sig::DsseAttestationContent>(&entity.content)) {
+    return judge_attestation(d->envelope, std::move(v));
+  }
+  v.reason = "no content";  // an entity built without its constructors: never verified
+  return v;
+}
+
+std::vector<KeyMatch> Verifier::keys_of(const std::vector<sig::DsseMatch>& matches) const {
+  std::vector<bool> seen(keys_.size(), false);
+  for (const auto& m : matches) seen[m.key_index] = true;
+  std::vector<KeyMatch> out;
+  const auto keys = material_->keys();
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (seen[k]) out.push_back(KeyMatch{.name = keys[k].name, .key_id = keys[k].key_id()});
+  }
+  return out;
+}
+
+EntityVerdict Verifier::judge_cosign(const Digest& image, const sig::CosignSignatureContent& s,
+                                     const Policy& policy, EntityVerdict v) const {
   // 1. The signature over the exact payload bytes, with a trusted key. The algorithm is the
-  //    one the trusted key's type dictates; nothing in the signed object chooses it.
-  const PublicKey* signer = nullptr;
-  for (const auto& key : keys_.keys()) {
-    if (key.verify(s.payload, s.signature)) {
-      signer = &key;
-      break;
+  //    one the trusted key's type dictates; nothing in the signed object chooses it. Every
+  //    trusted key is tried, so the verdict names all that vouch for it.
+  for (const auto& key : material_->keys()) {
+    if (key.key.verify(s.payload, s.signature)) {
+      v.verified_by.push_back(KeyMatch{.name = key.name, .key_id = key.key_id()});
     }
   }
-  if (signer == nullptr) {
+  if (v.verified_by.empty()) {
     v.reason = "signature does not verify with any trusted key";
     return v;
   }
-  v.key_id = signer->key_id().str();
   // 2. Only now is the payload parsed: its bytes are authentic.
   try {
     v.payload = sig::SimpleSigningPayload::parse(s.payload, "signature payload");
@@ -103,46 +105,30 @@ SignatureVerdict Verifier::judge(const Digest& image, const sig::CosignSignature
     return v;
   }
   v.verified = true;
-  v.reason = "valid signature by trusted key " + *v.key_id;
+  v.reason = "valid signature by trusted key " + *v.key_id();
   return v;
 }
 
-VerificationResult Verifier::verify(const Digest& image,
-                                    const std::vector<sig::CosignSignature>& signatures,
-                                    const Policy& policy) const {
-  return verify(image, signatures, {}, policy);
-}
-
-// The verdict on one bundle referrer; see verifier.h for the steps.
-SignatureVerdict Verifier::judge(const Digest& image, const sig::BundleReferrer& b,
-                                 const Policy& policy) const {
-  SignatureVerdict v;
-  v.format = SignatureFormat::kBundle;
-  v.index = b.index;
-  v.origin = b.origin();
-  v.referrer_digest = b.manifest.digest;
-  if (b.layer) v.layer_digest = b.layer->digest;
-  if (b.problem || !b.bundle) {
-    v.reason = b.problem.value_or("no bundle");
-    return v;
-  }
-  if (auto why = b.bundle->unsupported_reason()) {
+// The verdict on one bundle; see verifier.h for the steps.
+EntityVerdict Verifier::judge_bundle(const Digest& image, const sig::Bundle& bundle,
+                                     const Policy& policy, EntityVerdict v) const {
+  if (auto why = bundle.unsupported_reason()) {
     v.reason = *why;
     return v;
   }
-  const auto& envelope = b.bundle->dsse_envelope();
+  const auto& envelope = bundle.dsse_envelope();
   if (!envelope) {
     v.reason = "bundle holds no DSSE envelope";
     return v;
   }
   // 1. The DSSE signature over the PAE with a trusted key. The key hint and keyid in the bundle
   //    are claims of the signed object: they choose nothing.
-  auto verified = envelope->verify(keys_.keys());
+  auto verified = envelope->verify(keys_);
   if (!verified) {
     v.reason = "bundle's DSSE signature does not verify with any trusted key";
     return v;
   }
-  v.key_id = verified->key_id;
+  v.verified_by = keys_of(verified->matches);
   // 2. Only an in-toto statement can name the image.
   if (verified->payload_type != media_type::kInTotoPayload) {
     v.reason = "bundle's DSSE payloadType is '" + excerpt(verified->payload_type, 100) + "', not " +
@@ -185,24 +171,40 @@ SignatureVerdict Verifier::judge(const Digest& image, const sig::BundleReferrer&
     return v;
   }
   v.verified = true;
-  v.reason = "valid bundle signature by trusted key " + *v.key_id;
+  v.reason = "valid bundle signature by trusted key " + *v.key_id();
   return v;
 }
 
-VerificationResult Verifier::verify(const Digest& image,
-                                    const std::vector<sig::CosignSignature>& cosign,
-                                    const std::vector<sig::BundleReferrer>& bundles,
-                                    const Policy& policy) const {
+EntityVerdict Verifier::judge_attestation(const sig::DsseEnvelope& envelope,
+                                          EntityVerdict v) const {
+  auto verified = envelope.verify(keys_);
+  if (!verified) {
+    v.reason = "DSSE envelope's signatures do not verify with any trusted key";
+    return v;
+  }
+  v.verified_by = keys_of(verified->matches);
+  v.reason = "signed by trusted key " + *v.key_id() +
+             ", but attestations are not judged yet: it does not count";
+  return v;
+}
+
+std::vector<EntityVerdict> Verifier::verify(const Digest& image,
+                                            std::span<const sig::SignedEntity> entities,
+                                            const Policy& policy) const {
   policy.validate();
-  // Lists handed in by the caller: capped here, as read_cosign_signatures and
-  // read_bundle_referrers cap what they read.
-  limits::check(cosign.size(), limits::kMaxSignaturesPerImage, "verify", "cosign signatures");
-  limits::check(bundles.size(), limits::kMaxSignaturesPerImage, "verify", "bundle referrers");
-  VerificationResult result{.image = image, .signatures = {}};
-  result.signatures.reserve(cosign.size() + bundles.size());
-  for (const auto& s : cosign) result.signatures.push_back(judge(image, s, policy));
-  for (const auto& b : bundles) result.signatures.push_back(judge(image, b, policy));
-  return result;
+  // Lists handed in by the caller: capped here per kind, as the readers cap what they read.
+  std::array<std::size_t, 3> counts{};  // by EntityKind
+  for (const auto& e : entities) ++counts[static_cast<std::size_t>(e.kind)];
+  limits::check(counts[static_cast<std::size_t>(sig::EntityKind::kCosignSignature)],
+                limits::kMaxSignaturesPerImage, "verify", "cosign signatures");
+  limits::check(counts[static_cast<std::size_t>(sig::EntityKind::kBundle)],
+                limits::kMaxSignaturesPerImage, "verify", "bundle referrers");
+  limits::check(counts[static_cast<std::size_t>(sig::EntityKind::kDsseAttestation)],
+                limits::kMaxSignaturesPerImage, "verify", "attestations");
+  std::vector<EntityVerdict> out;
+  out.reserve(entities.size());
+  for (const auto& e : entities) out.push_back(judge(image, e, policy));
+  return out;
 }
 
 }  // namespace trust::verify

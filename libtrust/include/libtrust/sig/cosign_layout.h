@@ -13,6 +13,7 @@
 #include "libtrust/core/digest.h"
 #include "libtrust/export.h"
 #include "libtrust/oci/image_source.h"
+#include "libtrust/sig/entity.h"
 
 namespace trust::sig {
 
@@ -31,6 +32,9 @@ struct CosignSignature {
   Bytes signature;        // decoded annotation (empty when problem is set)
   std::optional<std::string> problem;
 };
+
+// The signed entity this layer is (kCosignSignature; its problem, if any, kept).
+TRUST_API SignedEntity to_entity(CosignSignature signature);
 
 struct SignatureManifest {
   oci::Descriptor descriptor;  // of the .sig manifest itself

@@ -26,12 +26,21 @@ inline constexpr std::size_t kMaxDsseEnvelopeBytes = 16u << 20;
 // The pre-authentication encoding the signatures are over.
 TRUST_API Bytes dsse_pae(std::string_view payload_type, ByteView payload);
 
-// What a successful verify() hands out: the authenticated payload and which key vouched for it.
+// One signature of an envelope that verified, and the trusted key it verified with.
+struct DsseMatch {
+  std::size_t signature_index = 0;  // which signature of the envelope
+  std::size_t key_index = 0;        // which of the trusted keys given to verify()
+  std::string key_id;               // that key's id ("sha256:<hex>")
+};
+
+// What a successful verify() hands out: the authenticated payload and every trusted key that
+// vouched for it.
 struct VerifiedDsse {
   std::string payload_type;
   Bytes payload;
-  std::size_t signature_index = 0;  // which signature of the envelope verified
-  std::string key_id;               // the trusted key's id ("sha256:<hex>")
+  // Every (signature, trusted key) pair that verified, by signature then key order; never empty.
+  // A key that verified several signatures is listed once per signature.
+  std::vector<DsseMatch> matches;
 };
 
 class TRUST_API DsseEnvelope {
@@ -55,8 +64,9 @@ class TRUST_API DsseEnvelope {
   // The keyids the signatures claim (hints only, possibly empty strings).
   std::vector<std::string> key_id_hints() const;
 
-  // The first signature that verifies over the PAE with one of `trusted`, using the algorithm the
-  // trusted key's type dictates; nullopt when none does. Never throws for bad signatures.
+  // Every signature checked over the PAE against every key of `trusted`, using the algorithm the
+  // trusted key's type dictates; the payload with all the pairs that verified, or nullopt when
+  // none does (the payload is reachable only here). Never throws for bad signatures.
   std::optional<VerifiedDsse> verify(std::span<const PublicKey> trusted) const;
 
   struct Signature {

@@ -22,6 +22,7 @@
 #include "libtrust/export.h"
 #include "libtrust/oci/image_source.h"
 #include "libtrust/sig/bundle.h"
+#include "libtrust/sig/entity.h"
 #include "libtrust/sig/signer.h"
 
 namespace trust::sig {
@@ -59,6 +60,9 @@ struct BundleReferrer {
   // "referrer manifest sha256:…": where this entry came from, for verdicts.
   TRUST_API std::string origin() const;
 };
+
+// The signed entity this referrer is (kBundle; its problem, if any, kept).
+TRUST_API SignedEntity to_entity(BundleReferrer referrer);
 
 // Reads the bundle referrers of `image` in `source` and hands each one, its bundle parsed or its
 // problem set, to `on_referrer` as it is judged, on the calling thread (in any order: `index` is

@@ -1,6 +1,8 @@
 #pragma once
 // The verifier: built once from trusted material, called per image with the signed entities found
-// for it and a policy. It does no fetching. Two kinds of signed entity are judged alike:
+// for it and a policy. It does no fetching and decides nothing about the image: it returns one
+// verdict per entity, naming every trusted key that verified it (decision.h turns verdicts into
+// allow or deny). The rules, per kind of entity:
 //  - a cosign .sig layer counts only if (1) it verifies over the exact payload bytes with a
 //    trusted key, using the algorithm that key's type dictates; (2) the payload's
 //    docker-manifest-digest equals the image digest; (3) the payload carries every required
@@ -10,18 +12,22 @@
 //    application/vnd.in-toto+json; (3) the statement's predicateType is
 //    https://sigstore.dev/cosign/sign/v1 (an attestation of another type never stands in for a
 //    signature); (4) the image digest is among its subjects; (5) that subject carries every
-//    required annotation. Keyless bundles are refused (not supported yet).
+//    required annotation. Keyless bundles are refused (not supported yet);
+//  - a DSSE attestation (a cosign .att layer) has its signatures checked and the keys that
+//    verified it listed, but it never counts: there are no attestation rules yet.
+// An entity with a problem found while reading is never verified.
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "libtrust/core/digest.h"
 #include "libtrust/export.h"
-#include "libtrust/sig/cosign_layout.h"
+#include "libtrust/sig/entity.h"
 #include "libtrust/sig/intoto.h"
-#include "libtrust/sig/referrers.h"
 #include "libtrust/sig/simple_signing.h"
 #include "libtrust/verify/trusted_material.h"
 
@@ -32,22 +38,22 @@ struct Policy {
   TRUST_API void validate() const;
 };
 
-// Where a signature was stored.
-enum class SignatureFormat {
-  kCosign,  // a layer of the cosign "sha256-<hex>.sig" manifest
-  kBundle,  // a sigstore bundle in an OCI 1.1 referrer manifest
+// A trusted key that verified an entity's signature.
+struct KeyMatch {
+  std::string name;    // TrustedKey::name
+  std::string key_id;  // "sha256:<hex>"
 };
-// "cosign" / "bundle".
-TRUST_API std::string_view to_string(SignatureFormat format);
 
-// The verdict on one signature.
-struct SignatureVerdict {
-  SignatureFormat format = SignatureFormat::kCosign;
+// The verdict on one signed entity.
+struct EntityVerdict {
+  sig::EntityKind kind = sig::EntityKind::kCosignSignature;
   std::size_t index = 0;  // position in its layout (.sig layer, or referrer in the listing)
   std::string origin;     // "cosign .sig layer 0" / "referrer manifest sha256:…"
   std::optional<Digest> layer_digest;     // the payload layer / the bundle layer
   std::optional<Digest> referrer_digest;  // bundle: the referrer manifest
-  std::optional<std::string> key_id;      // the trusted key whose check passed
+  // Every trusted key whose signature check passed, in trusted-material order, each once. Set
+  // also when a later rule failed; the entity counts only when `verified`.
+  std::vector<KeyMatch> verified_by;
   bool verified = false;
   std::string reason;  // why it was accepted or rejected, one line
   // Set only when the signature itself verified with a trusted key (never from unverified bytes).
@@ -55,44 +61,44 @@ struct SignatureVerdict {
   std::optional<sig::Statement> statement;           // bundle
   // The statement subject naming the image (bundle; set with `statement` when one does).
   std::optional<sig::StatementSubject> subject;
-};
 
-struct VerificationResult {
-  Digest image;
-  std::vector<SignatureVerdict> signatures;
-  bool verified() const {
-    for (const auto& s : signatures) {
-      if (s.verified) return true;
-    }
-    return false;
+  // The id of the first key in verified_by (what "keyId" reports), or nullopt.
+  std::optional<std::string> key_id() const {
+    if (verified_by.empty()) return std::nullopt;
+    return verified_by.front().key_id;
   }
-  // A one-line summary: "verified by 1 of 2 signatures (key sha256:…)" or why it failed.
-  TRUST_API std::string summary() const;
 };
 
 class TRUST_API Verifier {
  public:
-  // Throws UsageError when `keys` is empty: a verifier that trusts nothing is a mistake.
-  explicit Verifier(TrustedKeys keys);
+  // Throws UsageError when `material` is null or holds no key: a verifier that trusts nothing is
+  // a mistake. The keys are read once, here.
+  explicit Verifier(std::shared_ptr<const TrustedMaterial> material);
 
-  // The verdict on one signed entity, by the rules above: what verify_image calls for each
-  // signature as it arrives (so no payload is kept once judged). `policy` must be valid.
-  SignatureVerdict judge(const Digest& image, const sig::CosignSignature& signature,
-                         const Policy& policy) const;
-  SignatureVerdict judge(const Digest& image, const sig::BundleReferrer& bundle,
-                         const Policy& policy) const;
+  // The verdict on one signed entity, by the rules above: what a caller that streams entities
+  // calls for each as it arrives (so no payload is kept once judged). `policy` must be valid.
+  EntityVerdict judge(const Digest& image, const sig::SignedEntity& entity,
+                      const Policy& policy) const;
 
-  VerificationResult verify(const Digest& image,
-                            const std::vector<sig::CosignSignature>& signatures,
-                            const Policy& policy) const;
-  // Both layouts in one verdict list: the cosign layers first, then the bundle referrers. Each
-  // list is capped at limits::kMaxSignaturesPerImage (LimitError).
-  VerificationResult verify(const Digest& image, const std::vector<sig::CosignSignature>& cosign,
-                            const std::vector<sig::BundleReferrer>& bundles,
-                            const Policy& policy) const;
+  // One verdict per entity, in the order given. At most limits::kMaxSignaturesPerImage entities
+  // of each kind (LimitError), as the readers cap what they read.
+  std::vector<EntityVerdict> verify(const Digest& image,
+                                    std::span<const sig::SignedEntity> entities,
+                                    const Policy& policy) const;
+
+  const TrustedMaterial& material() const { return *material_; }
 
  private:
-  TrustedKeys keys_;
+  EntityVerdict judge_cosign(const Digest& image, const sig::CosignSignatureContent& content,
+                             const Policy& policy, EntityVerdict v) const;
+  EntityVerdict judge_bundle(const Digest& image, const sig::Bundle& bundle, const Policy& policy,
+                             EntityVerdict v) const;
+  EntityVerdict judge_attestation(const sig::DsseEnvelope& envelope, EntityVerdict v) const;
+  // The keys of every DSSE match, each trusted key once.
+  std::vector<KeyMatch> keys_of(const std::vector<sig::DsseMatch>& matches) const;
+
+  std::shared_ptr<const TrustedMaterial> material_;
+  std::vector<PublicKey> keys_;  // material_->keys()' keys, in order (for DsseEnvelope::verify)
 };
 
 }  // namespace trust::verify

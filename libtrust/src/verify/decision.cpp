@@ -1,0 +1,85 @@
+#include "libtrust/verify/decision.h"
+
+#include <algorithm>
+
+#include "libtrust/core/error.h"
+
+namespace trust::verify {
+namespace {
+
+bool is_signature(sig::EntityKind kind) {
+  return kind == sig::EntityKind::kCosignSignature || kind == sig::EntityKind::kBundle;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += ", ";
+    out += i;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Requirement::validate() const {
+  if (threshold == 0) throw UsageError("threshold 0: at least one trusted key must be required");
+}
+
+Decision decide(const Digest& image, std::span<const EntityVerdict> verdicts,
+                const Requirement& requirement) {
+  requirement.validate();
+  Decision d;
+  std::size_t signatures = 0;
+  std::size_t valid = 0;
+  const EntityVerdict* first_valid = nullptr;
+  const EntityVerdict* only = nullptr;
+  for (const auto& v : verdicts) {
+    if (!is_signature(v.kind)) {
+      d.trace.push_back(v.origin + ": not a signature: does not count");
+      continue;
+    }
+    ++signatures;
+    only = &v;
+    if (!v.verified) {
+      d.trace.push_back(v.origin + ": does not count: " + v.reason);
+      continue;
+    }
+    ++valid;
+    if (first_valid == nullptr) first_valid = &v;
+    std::vector<std::string> ids;
+    for (const auto& k : v.verified_by) {
+      ids.push_back(k.key_id);
+      if (std::find(d.keys.begin(), d.keys.end(), k.key_id) == d.keys.end()) {
+        d.keys.push_back(k.key_id);
+      }
+    }
+    d.trace.push_back(v.origin + ": counts for key(s) " + joined(ids));
+  }
+  d.allowed = d.keys.size() >= requirement.threshold;
+  const std::string k = std::to_string(requirement.threshold);
+  d.trace.push_back("requirement: " + k + " distinct trusted key(s); " +
+                    std::to_string(d.keys.size()) + " counted: " + (d.allowed ? "met" : "not met"));
+  const std::string of = std::to_string(valid) + " of " + std::to_string(signatures);
+  if (signatures == 0) {
+    d.summary = "no signatures found for " + image.str();
+  } else if (d.allowed && requirement.threshold == 1) {
+    d.summary = "verified: " + of + " signature(s) valid for " + image.str() + " (key " +
+                first_valid->key_id().value_or("?") + ")";
+  } else if (d.allowed) {
+    d.summary = "verified: " + of + " signature(s) valid for " + image.str() + ", by " +
+                std::to_string(d.keys.size()) + " distinct trusted keys (" + k +
+                " required): " + joined(d.keys);
+  } else if (valid > 0) {
+    d.summary = "not verified: " + of + " signature(s) valid for " + image.str() + ", by " +
+                std::to_string(d.keys.size()) + " distinct trusted key(s); " + k + " required";
+  } else if (signatures == 1) {
+    d.summary = "not verified: " + only->reason;
+  } else {
+    d.summary = "not verified: none of " + std::to_string(signatures) +
+                " signatures is valid for " + image.str();
+  }
+  return d;
+}
+
+}  // namespace trust::verify
