@@ -387,6 +387,13 @@ TEST_CASE("a directory or archive path without oci: or docker-archive: gets the 
   CHECK(archive.exit_code == 2);
   CHECK_THAT(archive.err, Catch::EndsWith("; for the docker save archive in that file write "
                                           "docker-archive:./saved.tar\n"));
+  // A bare file name is a registry reference too: which one was meant is asked, not guessed.
+  auto bare_file = ws.run({"sigil", "digest", "saved.tar"});
+  CHECK(bare_file.exit_code == 2);
+  CHECK(bare_file.err ==
+        "sigil: error: 'saved.tar' names both the registry image "
+        "docker.io/library/saved.tar:latest and a file: write docker-archive:saved.tar for a "
+        "docker save archive, or docker://saved.tar for the registry\n");
 }
 
 TEST_CASE("help of every command shows values by name, never parser internals", "[cli][parser]") {

@@ -178,6 +178,21 @@ TEST_CASE("the error line escapes what came from the image", "[cli][report]") {
   CHECK_THAT(r.err, Catch::StartsWith("sigil: error: ") && Catch::Contains("x\\r\\x1b[2K"));
 }
 
+TEST_CASE("the one-line result on stdout escapes a layout path holding terminal controls",
+          "[cli][report]") {
+  TempDir tmp;
+  auto built = sigil::test::build_layout(tmp / "img");
+  // A directory name (unpacked from somewhere else, say) that would rewrite the line printed.
+  const fs::path odd = tmp / "img\r\x1b[2KOK";
+  fs::rename(built.dir, odd);
+  auto r = run_sigil({"triangulate", "oci:" + odd.string() + "@" + built.manifest_digest.str()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  check_no_terminal_controls(r.out);
+  CHECK(r.out == "oci:" + (tmp / "img").string() + "\\r\\x1b[2KOK:sha256-" +
+                     built.manifest_digest.hex() + ".sig\n");
+}
+
 TEST_CASE(
     "JSON output stays valid when a message was cut inside a character or a path is not UTF-8",
     "[cli][report]") {

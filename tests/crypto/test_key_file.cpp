@@ -371,6 +371,32 @@ TEST_CASE("the public key of any key file: the password is asked only when neede
         ErrorCode::kInput);
 }
 
+TEST_CASE("a private key loads only from a key file, and its password is asked only for one",
+          "[crypto][key_file]") {
+  int asked = 0;
+  auto password = [&] {
+    ++asked;
+    return ref_password();
+  };
+  // A public key, or a private key that is not a key file: refused before any password prompt.
+  CHECK(message_of([&] { load_private_key(kRefPub, password); }) ==
+        kRefPub +
+            ": unknown PEM type 'PUBLIC KEY' (expected 'ENCRYPTED COSIGN PRIVATE KEY' or "
+            "'ENCRYPTED SIGSTORE PRIVATE KEY')");
+  sigil::test::TempDir dir;
+  auto k = sigil::test::openssl_ec_key("P-256");
+  const auto plain = (dir / "plain.pem").string();
+  sigil::test::write_text_file(plain, sigil::test::pem_traditional(k.get()));
+  CHECK(message_of([&] { load_private_key(plain, password); }) ==
+        plain +
+            ": an unencrypted private key (PEM 'EC PRIVATE KEY'); turn it into a key file with "
+            "`sigil key import`");
+  CHECK(asked == 0);
+  CHECK(load_private_key(kRefKey, password).public_key().key_id() ==
+        load_public_key(kRefPub).key_id());
+  CHECK(asked == 1);
+}
+
 TEST_CASE("key pairs are written 0600/0644 and never silently overwritten", "[crypto][key_file]") {
   sigil::test::TempDir dir;
   const auto& key = test_key(KeyType::kEd25519);

@@ -218,6 +218,35 @@ TEST_CASE("hostile archives are refused with the exact error", "[oci][archive][e
     CHECK(source->fetch_blob(m.layers[0], 100) == to_bytes("bytes"));
     CHECK(source->fetch_blob(m.layers[1], 100) == to_bytes("bytes"));
   }
+  SECTION("a chain of links is followed at most 8 hops, so a loop cannot hang the reader") {
+    // l/layer.tar -> k1 -> k2 -> ... -> kN -> c.json, every link inside the archive.
+    auto chain = [&](int links) {
+      std::vector<TarEntry> entries;
+      for (int i = 1; i < links; ++i) {
+        entries.push_back(link_entry("k" + std::to_string(i), i + 1 < links
+                                                                  ? "k" + std::to_string(i + 1)
+                                                                  : std::string("c.json")));
+      }
+      entries.push_back(link_entry("l/layer.tar", links > 1 ? "../k1" : "../c.json"));
+      return archive_with(R"([{"Config":"c.json","Layers":["l/layer.tar"],"RepoTags":[")" +
+                              std::to_string(links) + R"("]}])",
+                          entries);
+    };
+    // Eight links resolve (kMaxLinkHops); a ninth is one past the limit.
+    auto eight = chain(8);
+    auto within = open(eight);
+    auto m = Manifest::parse(within->fetch_manifest(within->resolve(
+                                 Reference::parse("docker-archive:" + eight.string()))),
+                             "m");
+    REQUIRE(m.layers.size() == 1);
+    CHECK(within->fetch_blob(m.layers[0], 1000) == to_bytes(kConfig));
+    auto nine = chain(9);
+    auto t = thrown_by([&] { open(nine); });
+    CHECK(t.code == ErrorCode::kInput);
+    CHECK(t.message == name_of(nine) +
+                           ": layer 'l/layer.tar' is a link that does not resolve to a file "
+                           "inside the archive");
+  }
   SECTION("a layer that is not in the archive") {
     auto p = archive_with(R"([{"Config":"c.json","Layers":["x/layer.tar"]}])");
     auto t = thrown_by([&] { open(p); });

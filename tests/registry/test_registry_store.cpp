@@ -2,6 +2,7 @@
 // writes, and open_source/open_store dispatch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -272,6 +273,29 @@ TEST_CASE("fetch_blobs hands over every blob once, verified, with one request ea
   CHECK(after.requests - before.requests == descs.size());
   // HTTP/1.1 here (no HTTP/2 over plain HTTP): at most 8 connections at once, kept for the next.
   CHECK(after.connections - before.connections <= 8);
+}
+
+TEST_CASE("fetch_blobs refuses a blob whose bytes do not match its digest, and never hands it over",
+          "[registry][store]") {
+  FakeRegistry reg;
+  TempDir tmp;
+  auto [descs, bytes] = add_blobs(reg, "lab/many", 3);
+  // The same size, other bytes: only the hash can tell.
+  const std::string forged = "PAYLOAD 1.";
+  REQUIRE(forged.size() == bytes[1].size());
+  reg.add_fault(
+      {"GET", "/v2/lab/many/blobs/" + descs[1].digest.str(), 1, FakeRegistry::status(200, forged)});
+  auto client = std::make_shared<Client>(fast_options(reg, tmp));
+  auto store = open_registry_store(client, Reference::parse(reg.host() + "/lab/many:v1"));
+  client->ping(reg.host());
+  std::vector<std::size_t> handed;
+  auto t = thrown_by(
+      [&] { store->fetch_blobs(descs, 1000, [&](std::size_t i, Bytes) { handed.push_back(i); }); });
+  CHECK(t.code == ErrorCode::kDigestMismatch);
+  CHECK(t.message == reg.host() + "/lab/many: blob " + descs[1].digest.str() +
+                         " does not match its digest (content hashes to " +
+                         Digest::of(as_bytes(forged)).str() + ")");
+  CHECK(std::find(handed.begin(), handed.end(), std::size_t{1}) == handed.end());
 }
 
 TEST_CASE(
