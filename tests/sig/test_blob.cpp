@@ -352,3 +352,39 @@ TEST_CASE("predicate types: cosign's short names, absolute URIs, and nothing els
                                           "vuln, openvex, custom, or an absolute URI)"));
   }
 }
+
+TEST_CASE(
+    "cosign's own blob bundle file is read: its signature counts, its key and Rekor bundle "
+    "are reported and never used",
+    "[blob][bundle]") {
+  TempDir dir;
+  const auto& key = test_key();
+  const auto blob = read(write_blob(dir, "release 1.0\n"));
+  const auto signature = sig::sign_blob(blob, key);
+  // The shape cosign sign-blob --key --bundle writes (LocalSignedPayload): the signer's public key
+  // PEM, base64, in "cert"; the Rekor entry in "rekorBundle".
+  const json legacy = {
+      {"base64Signature", base64_encode(signature)},
+      {"cert", base64_encode(to_bytes(key.public_key().to_pem()))},
+      {"rekorBundle", {{"SignedEntryTimestamp", "AQID"}, {"Payload", json::object()}}}};
+  auto s = sig::BlobSignature::from_bundle(as_bytes(legacy.dump()), "cosign.bundle");
+  const std::vector<PublicKey> trusted{key.public_key()};
+  auto v = sig::verify_blob(blob, s, trusted);
+  CHECK(v.verified);
+  CHECK(v.unchecked ==
+        std::vector<std::string>{
+            "the key or certificate in the cosign bundle (not used: only the --key keys are "
+            "trusted)",
+            "a Rekor bundle (not checked: sigil has no Rekor verification yet; the key is what is "
+            "trusted)"});
+  // The key inside it is not trusted: another trusted key fails.
+  const std::vector<PublicKey> stranger{test_key(KeyType::kEcdsaP256, 1).public_key()};
+  CHECK_FALSE(sig::verify_blob(blob, s, stranger).verified);
+  auto extra = legacy;
+  extra["other"] = 1;
+  auto t = thrown_by(
+      [&] { (void)sig::BlobSignature::from_bundle(as_bytes(extra.dump()), "cosign.bundle"); });
+  CHECK(t.code == ErrorCode::kInput);
+  CHECK_THAT(t.message, Catch::StartsWith("cosign.bundle"));
+  CHECK_THAT(t.message, Catch::Contains("other"));
+}

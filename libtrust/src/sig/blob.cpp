@@ -14,6 +14,7 @@
 #include "libtrust/core/media_type.h"
 #include "libtrust/core/text.h"
 #include "libtrust/sig/predicate_type.h"
+#include "sig/dsse_internal.h"
 
 namespace trust::sig {
 namespace {
@@ -113,6 +114,32 @@ BlobSignature BlobSignature::detached(ByteView text, std::string_view what) {
 }
 
 BlobSignature BlobSignature::from_bundle(ByteView json, std::string_view what) {
+  {
+    // cosign's own bundle file (sign-blob --bundle without --new-bundle-format, cosign <= 2's
+    // default): {"base64Signature", "cert", "rekorBundle"}, told apart by having no mediaType.
+    auto j = detail::parse_json(json, what, kMaxBundleBytes);
+    if (j.is_object() && j.find("mediaType") == j.end() && j.find("base64Signature") != j.end()) {
+      const std::string w(what);
+      require_only_keys(j, {"base64Signature", "cert", "rekorBundle"}, what, "cosign bundle");
+      BlobSignature s;
+      s.signature_ = base64_decode(detail::require_string(j, "base64Signature", what),
+                                   w + ": base64Signature");
+      if (s.signature_.empty()) throw InputError(w + ": base64Signature is empty");
+      if (j.find("cert") != j.end()) {
+        (void)detail::require_string(j, "cert", what);
+        s.unchecked_.emplace_back(
+            "the key or certificate in the cosign bundle (not used: only the --key keys are "
+            "trusted)");
+      }
+      if (j.find("rekorBundle") != j.end()) {
+        (void)detail::require_object(j, "rekorBundle", what);
+        s.unchecked_.emplace_back(
+            "a Rekor bundle (not checked: sigil has no Rekor verification yet; the key is what is "
+            "trusted)");
+      }
+      return s;
+    }
+  }
   auto b = parse_key_bundle(json, what);
   if (!b.message_signature()) {
     throw InputError(std::string(what) +

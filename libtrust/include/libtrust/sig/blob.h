@@ -69,9 +69,11 @@ class TRUST_API BlobSignature {
   // A detached signature file: standard base64 of the signature (surrounding whitespace and a
   // final newline allowed). Throws InputError naming `what`.
   static BlobSignature detached(ByteView text, std::string_view what);
-  // A sigstore bundle file holding a messageSignature (Bundle::parse). A DSSE bundle (an
-  // attestation: verify-blob-attestation) is an InputError, keyless material UnsupportedError,
-  // both naming `what`.
+  // A sigstore bundle file holding a messageSignature (Bundle::parse), or cosign's own bundle
+  // file (`cosign sign-blob --bundle` without --new-bundle-format: {"base64Signature", "cert",
+  // "rekorBundle"}, no mediaType; its cert and Rekor bundle are reported unchecked, never used).
+  // A DSSE bundle (an attestation: verify-blob-attestation) is an InputError, keyless material
+  // UnsupportedError, both naming `what`.
   static BlobSignature from_bundle(ByteView json, std::string_view what);
 
   const Bytes& signature() const { return signature_; }
