@@ -344,3 +344,19 @@ TEST_CASE("sign-blob replaces an existing output file whole, and writes nothing 
   CHECK(bad.exit_code == 3);
   CHECK_FALSE(fs::exists(d / "r.bundle"));
 }
+
+TEST_CASE("a detached signature file is read up to its limit and refused past it, exit 3",
+          "[cli][blob][limits]") {
+  Dir d;
+  write_text_file(d / "release.tar", "release 1.0\n");
+  // 64 KiB of base64 is read (and is no valid signature: exit 1), one byte more is refused.
+  write_text_file(d / "at.sig", std::string(64 << 10, 'A'));
+  write_text_file(d / "past.sig", std::string((64 << 10) + 1, 'A'));
+  auto at = d.run({"sigil", "verify-blob", "--key", kPub, "--signature", "at.sig", "release.tar"});
+  CHECK(at.exit_code == 1);
+  CHECK_THAT(at.err, Catch::Contains("NOT VERIFIED: the signature does not verify"));
+  auto past =
+      d.run({"sigil", "verify-blob", "--key", kPub, "--signature", "past.sig", "release.tar"});
+  CHECK(past.exit_code == 3);
+  CHECK(past.err == "sigil: error: past.sig: 65537 bytes is over the limit of 65536\n");
+}

@@ -388,3 +388,22 @@ TEST_CASE(
   CHECK_THAT(t.message, Catch::StartsWith("cosign.bundle"));
   CHECK_THAT(t.message, Catch::Contains("other"));
 }
+
+TEST_CASE("a predicate is read up to limits::kMaxPredicateBytes and refused past it",
+          "[blob][attest][limits]") {
+  TempDir dir;
+  const auto blob = read(write_blob(dir, "release 1.0\n"));
+  // {"a":"xxx…"} of exactly the limit, then one byte more.
+  const std::string head = R"({"a":")", tail = R"("})";
+  std::string at(limits::kMaxPredicateBytes - head.size() - tail.size(), 'x');
+  at = head + at + tail;
+  REQUIRE(at.size() == limits::kMaxPredicateBytes);
+  auto st = sig::blob_statement(blob, "a", "https://x.example/p", as_bytes(at), "p.json");
+  CHECK(st.predicate_json.size() == limits::kMaxPredicateBytes);
+  const std::string past = head + "x" + at.substr(head.size());
+  auto t = thrown_by([&] {
+    (void)sig::blob_statement(blob, "a", "https://x.example/p", as_bytes(past), "p.json");
+  });
+  CHECK(t.code == ErrorCode::kLimit);
+  CHECK_THAT(t.message, Catch::StartsWith("p.json"));
+}
