@@ -360,3 +360,22 @@ TEST_CASE("a detached signature file is read up to its limit and refused past it
   CHECK(past.exit_code == 3);
   CHECK(past.err == "sigil: error: past.sig: 65537 bytes is over the limit of 65536\n");
 }
+
+TEST_CASE("an attestation envelope file is read up to its limit and refused past it, exit 3",
+          "[cli][blob][attest][limits]") {
+  Dir d;
+  write_text_file(d / "release.tar", "release 1.0\n");
+  const std::size_t limit = 24u << 20;
+  write_text_file(d / "at.b64", std::string(limit, 'A'));
+  write_text_file(d / "past.b64", std::string(limit + 1, 'A'));
+  // At the file limit it is read and decoded: 18 MiB of envelope is past the envelope's own cap.
+  auto at = d.run({"sigil", "verify-blob-attestation", "--key", kPub, "--type", "custom",
+                   "--signature", "at.b64", "release.tar"});
+  CHECK(at.exit_code == 3);
+  CHECK_THAT(at.err, Catch::StartsWith("sigil: error: at.b64 (base64-decoded): "));
+  auto past = d.run({"sigil", "verify-blob-attestation", "--key", kPub, "--type", "custom",
+                     "--signature", "past.b64", "release.tar"});
+  CHECK(past.exit_code == 3);
+  CHECK(past.err == "sigil: error: past.b64: " + std::to_string(limit + 1) +
+                        " bytes is over the limit of " + std::to_string(limit) + "\n");
+}
