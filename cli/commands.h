@@ -6,11 +6,14 @@
 
 namespace sigil::cli {
 
-void register_key_commands(Program& prog);    // keys/: sigil key generate|public|import|fingerprint
-void register_sign_commands(Program& prog);   // sign/: sigil sign
-void register_copy_commands(Program& prog);   // sign/: sigil copy
-void register_login_commands(Program& prog);  // sign/: sigil login, sigil logout
-void register_verify_commands(Program& prog);   // verify/: sigil verify
+void register_key_commands(Program& prog);   // keys/: sigil key generate|public|import|fingerprint
+void register_sign_commands(Program& prog);  // sign/: sigil sign
+void register_blob_sign_commands(Program& prog);  // sign/: sigil sign-blob, attest-blob
+void register_copy_commands(Program& prog);       // sign/: sigil copy
+void register_login_commands(Program& prog);      // sign/: sigil login, sigil logout
+void register_verify_commands(Program& prog);     // verify/: sigil verify
+// verify/: sigil verify-blob, verify-blob-attestation
+void register_blob_verify_commands(Program& prog);
 void register_inspect_commands(Program& prog);  // verify/: sigil digest, sigil triangulate
 void register_tree_commands(Program& prog);     // verify/: sigil tree
 void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)

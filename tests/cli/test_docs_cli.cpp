@@ -60,10 +60,11 @@ std::vector<std::string> command_of(const std::string& line) {
   words >> w;
   out.push_back(w);
   static const std::set<std::string> groups{"key"};
-  static const std::set<std::string> commands{"key",         "sign",    "verify", "digest",
-                                              "triangulate", "tree",    "copy",   "login",
-                                              "logout",      "version", "man",    "completion",
-                                              "generate",    "public",  "import", "fingerprint"};
+  static const std::set<std::string> commands{
+      "key",         "sign",       "verify",      "digest",      "triangulate",
+      "tree",        "copy",       "login",       "logout",      "version",
+      "man",         "completion", "generate",    "public",      "import",
+      "fingerprint", "sign-blob",  "verify-blob", "attest-blob", "verify-blob-attestation"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;
@@ -156,11 +157,12 @@ TEST_CASE("every flag docs/cli.md and the README name exists in that command's -
 
 TEST_CASE("docs/cli.md lists the commands sigil-verify has", "[cli][docs]") {
   const auto doc = read_text_file(kSource + "/docs/cli.md");
-  const auto at = doc.find("- `sigil-verify`: ");
+  const std::string lead = "- `sigil-verify`: ";
+  const auto at = doc.find(lead);
   REQUIRE(at != std::string::npos);
-  const auto listed = doc.substr(at, doc.find(';', at) - at);
+  const auto listed = doc.substr(at + lead.size(), doc.find(';', at) - at - lead.size());
   std::set<std::string> documented;
-  static const std::regex name("`([a-z]+)`");
+  static const std::regex name("`([a-z-]+)`");
   for (auto it = std::sregex_iterator(listed.begin(), listed.end(), name);
        it != std::sregex_iterator(); ++it) {
     documented.insert((*it)[1].str());
@@ -220,12 +222,24 @@ TEST_CASE("the JSON shapes in docs/formats.md have the members each command prin
        ""},
       {"`sigil key public --output json`", {"key", "public", "--key", pub}, ""},
       {"`sigil key fingerprint --output json`", {"key", "fingerprint", pub}, ""},
+      {"`sigil attest-blob --output json`",
+       {"attest-blob", "--key", key, "--password-file", pw, "--predicate", "img/oci-layout",
+        "--output-signature", "b.att", "img/oci-layout"},
+       ""},
       {"`sigil sign --output json`",
        {"sign", "--key", key, "--password-file", pw, "oci:img:latest"},
        "signatures"},
       {"`sigil verify --output json`",
        {"verify", "--key", pub, "--all", "oci:img:latest"},
        "signatures"},
+      {"`sigil sign-blob --output json`",
+       {"sign-blob", "--key", key, "--password-file", pw, "--output-signature", "b.sig",
+        "img/oci-layout"},
+       ""},
+      {"`sigil verify-blob --output json`, `sigil verify-blob-attestation --output json`",
+       {"verify-blob-attestation", "--key", pub, "--type", "custom", "--signature", "b.att",
+        "img/oci-layout"},
+       ""},
       {"`sigil digest --output json`", {"digest", "oci:img:latest"}, ""},
       {"`sigil triangulate --output json`", {"triangulate", "oci:img:latest"}, ""},
       {"`sigil tree --output json`", {"tree", "oci:img:latest"}, "attachments"},

@@ -40,14 +40,16 @@ RunResult run(std::vector<std::string> args, const fs::path& cwd) {
 }
 
 // Every member name in `j`, recursively, except inside "annotations" (names chosen by whoever
-// wrote the image).
+// wrote the image) and "statement" (an in-toto statement, whose shape in-toto defines: "_type").
 void check_member_names(const nlohmann::json& j, const std::string& where) {
   static const std::regex camel("[a-z][a-zA-Z0-9]*");
   if (j.is_object()) {
     for (const auto& [key, value] : j.items()) {
       INFO(where << "." << key);
       CHECK(std::regex_match(key, camel));
-      if (key != "annotations") check_member_names(value, where + "." + key);
+      if (key != "annotations" && key != "statement") {
+        check_member_names(value, where + "." + key);
+      }
     }
   } else if (j.is_array()) {
     for (const auto& e : j) check_member_names(e, where + "[]");
@@ -71,6 +73,14 @@ TEST_CASE("every command's --output json is one camelCase document on stdout wit
       {"sigil", "sign", "--format", "bundle", "--key", kKey, "--password-file", kPasswordFile,
        "oci:img:latest"},
       {"sigil", "verify", "--all", "--key", kPub, "oci:img:latest"},
+      {"sigil", "sign-blob", "--key", kKey, "--password-file", kPasswordFile, "--output-signature",
+       "r.sig", "--bundle", "r.bundle", "release.txt"},
+      {"sigil", "verify-blob", "--key", kPub, "--signature", "r.sig", "release.txt"},
+      {"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile, "--predicate",
+       "pred.json", "--output-signature", "r.att", "release.txt"},
+      {"sigil-verify", "verify-blob-attestation", "--key", kPub, "--type", "custom", "--signature",
+       "r.att", "release.txt"},
+      {"sigil-verify", "verify-blob", "--key", kPub, "--bundle", "r.bundle", "release.txt"},
       {"sigil", "digest", "oci:img:latest"},
       {"sigil", "digest", "--layers", "oci:img:latest"},
       {"sigil", "triangulate", "oci:img:latest"},
@@ -86,6 +96,8 @@ TEST_CASE("every command's --output json is one camelCase document on stdout wit
   REQUIRE(sigil::test::run_process({"/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out",
                                     (tmp / "plain.pem").string()})
               .exit_code == 0);
+  sigil::test::write_text_file(tmp / "release.txt", "release 1.0\n");
+  sigil::test::write_text_file(tmp / "pred.json", "{}");
   for (const auto& c : commands) {
     auto json_args = c;
     json_args.insert(json_args.end() - (c.back().find(':') != std::string::npos ? 1 : 0),
@@ -109,6 +121,8 @@ TEST_CASE("text output: the report on stderr, at most the one-line result on std
           "[cli][output]") {
   TempDir tmp;
   fs::copy(kData + "/sample-layout", tmp / "img", fs::copy_options::recursive);
+  sigil::test::write_text_file(tmp / "release.txt", "release 1.0\n");
+  sigil::test::write_text_file(tmp / "pred.json", "{}");
   sigil::test::FakeRegistry reg;
   reg.require_basic("alice", "secret");
   struct Expect {
@@ -126,6 +140,24 @@ TEST_CASE("text output: the report on stderr, at most the one-line result on std
        "",
        "Signed " + kSampleDigest},
       {{"sigil", "verify", "--key", kPub, "oci:img:latest"}, "", "", "VERIFIED: "},
+      {{"sigil", "sign-blob", "--key", kKey, "--password-file", kPasswordFile, "release.txt"},
+       "",
+       "[A-Za-z0-9+/]+=*\n",
+       "Signed release.txt (sha256:"},
+      {{"sigil", "sign-blob", "--key", kKey, "--password-file", kPasswordFile, "--output-signature",
+        "t.sig", "release.txt"},
+       "",
+       "",
+       "Signature written to t.sig"},
+      {{"sigil-verify", "verify-blob", "--key", kPub, "--signature", "t.sig", "release.txt"},
+       "",
+       "",
+       "VERIFIED: signed by sha256:"},
+      {{"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile, "--predicate",
+        "pred.json", "release.txt"},
+       "",
+       "\\{\"payloadType\":\"application/vnd.in-toto\\+json\",.*\\}\n",
+       "Attested release.txt (sha256:"},
       {{"sigil", "digest", "oci:img:latest"}, kSampleDigest + "\n", "", ""},
       {{"sigil", "digest", "--layers", "oci:img:latest"}, kSampleDigest + "\n", "", "layer 0:"},
       {{"sigil", "triangulate", "oci:img:latest"},

@@ -38,6 +38,16 @@ struct Workspace {
     auto pem =
         run({"sigil", "key", "generate", "--type", "ed25519", "--output-prefix", "gen"}, "pw");
     REQUIRE(pem.exit_code == 0);
+    // A release file, its detached signature, bundle and attestation.
+    sigil::test::write_text_file(dir / "release.txt", "release 1.0\n");
+    sigil::test::write_text_file(dir / "pred.json", R"({"buildDefinition":{}})");
+    REQUIRE(run({"sigil", "sign-blob", "--key", kKey, "--password-file", kPasswordFile,
+                 "--output-signature", "release.sig", "--bundle", "release.bundle", "release.txt"})
+                .exit_code == 0);
+    REQUIRE(run({"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile,
+                 "--predicate", "pred.json", "--type", "slsaprovenance", "--output-signature",
+                 "release.att", "release.txt"})
+                .exit_code == 0);
   }
   RunResult run(std::vector<std::string> args, const std::string& password = kUnsetEnv) const {
     args[0] = kBin + "/" + args[0];
@@ -88,6 +98,46 @@ std::vector<Case> cases(const std::string& registry) {
        0,
        false},
       {{"sigil", "verify"}, {{"--key", kOtherPub}, {"-o", "json"}}, {"oci:img:latest"}, 1, false},
+      {{"sigil", "sign-blob"},
+       {{"--key", kKey},
+        {"--password-file", kPasswordFile},
+        {"--output-signature", "o.sig"},
+        {"-o", "json"}},
+       {"release.txt"},
+       0,
+       false},
+      {{"sigil", "verify-blob"},
+       {{"--key", kPub}, {"--signature", "release.sig"}, {"-o", "json"}},
+       {"release.txt"},
+       0,
+       true},
+      {{"sigil-verify", "verify-blob"},
+       {{"--key", kOtherPub}, {"--key", kPub}, {"--bundle", "release.bundle"}},
+       {"release.txt"},
+       0,
+       true},
+      {{"sigil", "attest-blob"},
+       {{"--key", kKey},
+        {"--password-file", kPasswordFile},
+        {"--predicate", "pred.json"},
+        {"--type", "slsaprovenance"},
+        {"-o", "json"}},
+       {"release.txt"},
+       0,
+       false},
+      {{"sigil-verify", "verify-blob-attestation"},
+       {{"--key", kPub},
+        {"--type", "slsaprovenance"},
+        {"--signature", "release.att"},
+        {"-o", "json"}},
+       {"release.txt"},
+       0,
+       true},
+      {{"sigil", "verify-blob-attestation"},
+       {{"--key", kPub}, {"--type", "custom"}, {"--signature", "release.att"}},
+       {"release.txt"},
+       1,
+       true},
       {{"sigil", "digest"},
        {{"--layers"}, {"-o", "json"}, {"--threads", "1"}},
        {"oci:img:latest"},
@@ -298,8 +348,9 @@ TEST_CASE("an unknown or mistyped command is named with the command it resembles
       {{"sigil-verify", "sign", "--key", kKey, "oci:img:latest"},
        "sigil-verify: error: unknown command 'sign' for sigil-verify (see sigil-verify --help)\n"},
       {{"sigil"},
-       "sigil: error: sigil needs a command: key, sign, verify, digest, triangulate, tree, copy, "
-       "login, logout, version, man, completion (see sigil --help)\n"},
+       "sigil: error: sigil needs a command: key, sign, sign-blob, attest-blob, verify, "
+       "verify-blob, verify-blob-attestation, digest, triangulate, tree, copy, login, logout, "
+       "version, man, completion (see sigil --help)\n"},
       {{"sigil", "key"},
        "sigil: error: sigil key needs a command: generate, public, import, fingerprint (see sigil "
        "key --help)\n"},

@@ -8,7 +8,9 @@
 #   3. `node verify-bundle.mjs BUNDLE --digest sha256:<image> --key PUB` and
 #      `node verify-dsse.mjs ENVELOPE PUB` must print VERIFIED; with another key or another digest
 #      they must print FAILED (so this test can fail);
-#   4. `sigil verify` of the same layout reports the signature with "format": "bundle".
+#   4. `sigil verify` of the same layout reports the signature with "format": "bundle";
+#   5. release files: `sigil sign-blob --bundle` (messageSignature) and `sigil attest-blob --bundle`
+#      (DSSE) bundles VERIFIED for their file and key, FAILED for another file or key.
 # Usage: sigstore_js.sh SIGIL_BIN_DIR TEST_DATA_DIR
 # node_modules are cached in ~/.cache/sigil-sigstore-js/<sha256 of package-lock.json>.
 # Exit 77 (ctest: skipped) with a clear message when node, npm or the peer folder is missing.
@@ -129,5 +131,33 @@ for type in ecdsa-p256 ecdsa-p384 ed25519 rsa-3072; do
     const s = j.signatures.find((x) => x.format === "bundle" && x.verified);
     if (!j.verified || !s) process.exit(1);' "$json" || fail "sigil verify: no verified bundle verdict"
   echo "    sigil verify: verified, format bundle"
+done
+
+# Release files (sigil sign-blob --bundle: messageSignature; attest-blob --bundle: DSSE). sigstore-js
+# verifies a messageSignature with crypto.verify(hashAlgorithm, artifact, key): Node refuses a
+# digest name for Ed25519, so it cannot check pure-Ed25519 blob signatures (cosign's and
+# sigstore-go's form, which sigil writes); Ed25519 is checked here through the DSSE attestation.
+printf 'release 1.0\n' > "$tmp/release.txt"
+printf 'release 1.1\n' > "$tmp/other.txt"
+printf '{"buildDefinition":{"buildType":"https://example.com/make@v1"}}' > "$tmp/pred.json"
+for type in ecdsa-p256 ecdsa-p384 ed25519 rsa-3072; do
+  step "blob, $type"
+  if [ "$type" != ed25519 ]; then
+    "$bin/sigil" sign-blob --key "$tmp/$type.key" --bundle "$tmp/$type.blob.json" \
+      "$tmp/release.txt" 2>/dev/null || fail "sigil sign-blob --bundle ($type) failed"
+    expect VERIFIED "verify-bundle, messageSignature" node "$sjs/verify-bundle.mjs" \
+      "$tmp/$type.blob.json" "$tmp/release.txt" --key "$tmp/$type.pub"
+    expect FAILED "verify-bundle, messageSignature, another file" node "$sjs/verify-bundle.mjs" \
+      "$tmp/$type.blob.json" "$tmp/other.txt" --key "$tmp/$type.pub"
+    expect FAILED "verify-bundle, messageSignature, another key" node "$sjs/verify-bundle.mjs" \
+      "$tmp/$type.blob.json" "$tmp/release.txt" --key "$tmp/other.pub"
+  fi
+  "$bin/sigil" attest-blob --key "$tmp/$type.key" --predicate "$tmp/pred.json" \
+    --type slsaprovenance --bundle "$tmp/$type.att.json" "$tmp/release.txt" 2>/dev/null ||
+    fail "sigil attest-blob --bundle ($type) failed"
+  expect VERIFIED "verify-bundle, attestation" node "$sjs/verify-bundle.mjs" \
+    "$tmp/$type.att.json" "$tmp/release.txt" --key "$tmp/$type.pub"
+  expect FAILED "verify-bundle, attestation, another file" node "$sjs/verify-bundle.mjs" \
+    "$tmp/$type.att.json" "$tmp/other.txt" --key "$tmp/$type.pub"
 done
 echo "PASS sigstore-js interop: bundles and DSSE envelopes from sigil VERIFIED by sigstore-js"

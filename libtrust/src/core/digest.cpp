@@ -57,6 +57,16 @@ Digest Digest::of(ByteView data, DigestAlgorithm alg) {
   return h.finish();
 }
 
+Bytes Digest::raw() const {
+  // hex_ is canonical lowercase hex (checked by parse, written by hex_encode).
+  auto nibble = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
+  Bytes out(hex_.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<std::uint8_t>(nibble(hex_[2 * i]) << 4 | nibble(hex_[2 * i + 1]));
+  }
+  return out;
+}
+
 std::string Digest::str() const {
   return std::string(to_string(alg_)) + ":" + hex_;
 }

@@ -19,6 +19,7 @@
 namespace trust {
 
 using detail::EvpMdCtxPtr;
+using detail::EvpPkeyCtxPtr;
 using detail::EvpPkeyPtr;
 
 namespace {
@@ -187,6 +188,10 @@ bool is_signing_key_type(KeyType type) {
   return type != KeyType::kRsa2048;
 }
 
+bool signs_sha256_prehash(KeyType type) {
+  return digest_for(type) == EVP_sha256();
+}
+
 KeyId KeyId::of_spki(ByteView spki_der) {
   return KeyId(Digest::of(spki_der).str());
 }
@@ -262,29 +267,63 @@ KeyId PublicKey::key_id() const {
   return KeyId::of_spki(impl_->spki);
 }
 
+namespace {
+
+// What a signature of the key's type can look like, checked before OpenSSL sees it: a size this
+// key's signatures have, and for ECDSA one canonical DER encoding (no malleable variants).
+bool plausible_signature(KeyType type, EVP_PKEY* pkey, ByteView signature) {
+  if (signature.empty() || signature.size() > kMaxSignatureBytes) return false;
+  if (is_ecdsa(type) && !is_canonical_ecdsa_der(signature)) {
+    ERR_clear_error();
+    return false;
+  }
+  if (type == KeyType::kEd25519 && signature.size() != 64) return false;
+  if (is_rsa(type) && signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(pkey))) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool PublicKey::verify(ByteView message, ByteView signature) const noexcept {
   try {
-    if (!impl_ || signature.empty() || signature.size() > kMaxSignatureBytes) return false;
+    if (!impl_ || !plausible_signature(impl_->type, impl_->pkey.get(), signature)) return false;
     const auto type = impl_->type;
-    EVP_PKEY* pkey = impl_->pkey.get();
-    if (is_ecdsa(type) && !is_canonical_ecdsa_der(signature)) {
-      ERR_clear_error();
-      return false;
-    }
-    if (type == KeyType::kEd25519 && signature.size() != 64) return false;
-    if (is_rsa(type) && signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(pkey))) {
-      return false;
-    }
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     if (!ctx) return false;
     EVP_PKEY_CTX* pctx = nullptr;
-    if (EVP_DigestVerifyInit(ctx.get(), &pctx, digest_for(type), nullptr, pkey) != 1) {
+    if (EVP_DigestVerifyInit(ctx.get(), &pctx, digest_for(type), nullptr, impl_->pkey.get()) != 1) {
       ERR_clear_error();
       return false;
     }
     set_rsa_padding(pctx, type);
     int rc = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data_or_empty(message),
                               message.size());
+    ERR_clear_error();
+    return rc == 1;
+  } catch (...) {
+    ERR_clear_error();
+    return false;
+  }
+}
+
+bool PublicKey::verify_prehashed(const Digest& message_digest, ByteView signature) const noexcept {
+  try {
+    if (!impl_ || !signs_sha256_prehash(impl_->type) ||
+        message_digest.algorithm() != DigestAlgorithm::kSha256 ||
+        !plausible_signature(impl_->type, impl_->pkey.get(), signature)) {
+      return false;
+    }
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(impl_->pkey.get(), nullptr));
+    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0) {
+      ERR_clear_error();
+      return false;
+    }
+    set_rsa_padding(ctx.get(), impl_->type);
+    const auto raw = message_digest.raw();
+    int rc = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), raw.data(), raw.size());
     ERR_clear_error();
     return rc == 1;
   } catch (...) {
@@ -381,6 +420,35 @@ Bytes PrivateKey::sign(ByteView message) const {
   }
   Bytes out(len);
   if (EVP_DigestSign(ctx.get(), out.data(), &len, data_or_empty(message), message.size()) != 1) {
+    throw detail::openssl_error("making a " + std::string(to_string(type)) + " signature");
+  }
+  out.resize(len);
+  return out;
+}
+
+Bytes PrivateKey::sign_prehashed(const Digest& message_digest) const {
+  const auto type = impl_->type;
+  if (!signs_sha256_prehash(type)) {
+    throw UsageError("a " + std::string(to_string(type)) +
+                     " key signs the message itself, not a digest of it");
+  }
+  if (message_digest.algorithm() != DigestAlgorithm::kSha256) {
+    throw UsageError("a " + std::string(to_string(type)) + " key signs SHA-256 digests, not " +
+                     std::string(to_string(message_digest.algorithm())));
+  }
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(impl_->pkey.get(), nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) <= 0) {
+    throw detail::openssl_error("initialising a " + std::string(to_string(type)) + " signature");
+  }
+  set_rsa_padding(ctx.get(), type);
+  const auto raw = message_digest.raw();
+  std::size_t len = 0;
+  if (EVP_PKEY_sign(ctx.get(), nullptr, &len, raw.data(), raw.size()) != 1) {
+    throw detail::openssl_error("sizing a " + std::string(to_string(type)) + " signature");
+  }
+  Bytes out(len);
+  if (EVP_PKEY_sign(ctx.get(), out.data(), &len, raw.data(), raw.size()) != 1) {
     throw detail::openssl_error("making a " + std::string(to_string(type)) + " signature");
   }
   out.resize(len);

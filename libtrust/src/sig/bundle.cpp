@@ -51,17 +51,7 @@ std::string_view to_string(BundleMaterial material) {
 }
 
 std::string public_key_hint(const PublicKey& key) {
-  auto spki = key.spki_der();
-  auto d = Digest::of(spki);
-  // Digest's (lowercase) hex back to raw bytes for the base64 form.
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  const auto& hex = d.hex();
-  Bytes raw;
-  raw.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    raw.push_back(static_cast<std::uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return base64_encode(raw);
+  return base64_encode(Digest::of(key.spki_der()).raw());
 }
 
 Bundle Bundle::for_dsse(DsseEnvelope envelope, const PublicKey& signer) {
@@ -75,6 +65,22 @@ Bundle Bundle::for_dsse(DsseEnvelope envelope, const PublicKey& signer) {
   b.material_ = BundleMaterial::kPublicKey;
   b.key_hint_ = public_key_hint(signer);
   b.envelope_ = std::move(envelope);
+  return b;
+}
+
+Bundle Bundle::for_message_signature(const Digest& blob, Bytes signature, const PublicKey& signer) {
+  if (blob.algorithm() != DigestAlgorithm::kSha256) {
+    throw UsageError("a blob bundle sigil writes carries a SHA-256 digest, not " +
+                     std::string(to_string(blob.algorithm())));
+  }
+  Bundle b;
+  b.media_type_ = std::string(media_type::kSigstoreBundleV03);
+  b.content_ = BundleContent::kMessageSignature;
+  b.material_ = BundleMaterial::kPublicKey;
+  b.key_hint_ = public_key_hint(signer);
+  b.message_ = MessageSignature{.digest_algorithm = std::string(kBundleSha256),
+                                .digest = blob.raw(),
+                                .signature = std::move(signature)};
   return b;
 }
 
@@ -112,17 +118,17 @@ Bundle Bundle::parse(ByteView json, std::string_view what) {
     const std::string where = w + ": messageSignature";
     const auto& ms = detail::require_object(j, "messageSignature", what);
     require_only_keys(ms, {"messageDigest", "signature"}, where, "messageSignature");
+    MessageSignature message;
     if (present(ms, "messageDigest")) {
       const auto& md = detail::require_object(ms, "messageDigest", where);
       require_only_keys(md, {"algorithm", "digest"}, where, "messageDigest");
-      (void)detail::require_string(md, "algorithm", where + ".messageDigest");
-      if (require_base64(md, "digest", where + ".messageDigest").empty()) {
-        throw InputError(where + ".messageDigest: digest is empty");
-      }
+      message.digest_algorithm = detail::require_string(md, "algorithm", where + ".messageDigest");
+      message.digest = require_base64(md, "digest", where + ".messageDigest");
+      if (message.digest.empty()) throw InputError(where + ".messageDigest: digest is empty");
     }
-    if (require_base64(ms, "signature", where).empty()) {
-      throw InputError(where + ": signature is empty");
-    }
+    message.signature = require_base64(ms, "signature", where);
+    if (message.signature.empty()) throw InputError(where + ": signature is empty");
+    b.message_ = std::move(message);
   }
 
   // Verification material: exactly one of publicKey / certificate / x509CertificateChain.
@@ -189,6 +195,15 @@ std::string Bundle::to_json() const {
   j["mediaType"] = media_type_;
   j["verificationMaterial"]["publicKey"]["hint"] = key_hint_;
   j["verificationMaterial"]["tlogEntries"] = OrderedJson::array();
+  if (message_) {
+    // protobuf-specs' member order: messageDigest {algorithm, digest}, signature.
+    OrderedJson ms;
+    ms["messageDigest"]["algorithm"] = *message_->digest_algorithm;
+    ms["messageDigest"]["digest"] = base64_encode(message_->digest);
+    ms["signature"] = base64_encode(message_->signature);
+    j["messageSignature"] = std::move(ms);
+    return detail::dump_compact(j);
+  }
   // protobuf-specs' JSON member order for the envelope: payload, payloadType, signatures.
   auto env = DsseAccess::to_json(*envelope_);
   OrderedJson ordered;

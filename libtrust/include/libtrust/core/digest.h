@@ -30,6 +30,8 @@ class TRUST_API Digest {
 
   DigestAlgorithm algorithm() const { return alg_; }
   const std::string& hex() const { return hex_; }
+  // The raw digest bytes (what a signature over a prehash signs; base64 in sigstore bundles).
+  Bytes raw() const;
   std::string str() const;  // "sha256:…"
 
   // Constant-time comparison (the hex is compared in full whatever the first difference).

@@ -100,4 +100,20 @@ inline constexpr std::uint64_t kMaxArchiveRereadFactor = 4;
 // be several); as much as a credential helper may answer (kMaxCredentialHelperOutput).
 inline constexpr std::size_t kMaxRegistryPasswordBytes = 64u << 10;
 
+// Release files (sig/blob.h: sign-blob, verify-blob, attest-blob, verify-blob-attestation). A
+// blob hashed as it streams (ECDSA and RSA keys, attestations) has no size limit: it is read in
+// chunks of kBlobReadChunkBytes, and only the hash state is kept.
+inline constexpr std::size_t kBlobReadChunkBytes = 1u << 20;
+// Ed25519 signs the message itself, not a digest of it (cosign's blob format has no prehashed
+// Ed25519), so a blob signed or verified with an Ed25519 key is read into memory: at most this.
+inline constexpr std::uint64_t kMaxEd25519BlobBytes = 128ull << 20;
+// A detached signature file: base64 of one signature (RSA-4096: 512 bytes, 684 in base64).
+inline constexpr std::size_t kMaxBlobSignatureFileBytes = 64u << 10;
+// An attestation envelope file: an envelope of at most sig::kMaxDsseEnvelopeBytes (16 MiB), as
+// JSON or base64 of it (4/3 larger), with line breaks.
+inline constexpr std::size_t kMaxEnvelopeFileBytes = 24u << 20;
+// attest-blob --predicate: a JSON object, so that the statement around it, base64 in an envelope,
+// stays within sig::kMaxDsseEnvelopeBytes.
+inline constexpr std::size_t kMaxPredicateBytes = 8u << 20;
+
 }  // namespace trust::limits

@@ -2,13 +2,16 @@
 // Public and private keys. The key type alone decides the signature algorithm (never the signed
 // object): ECDSA P-256 and P-384 sign SHA-256 digests (ASN.1 DER signatures, as cosign and
 // containers/image do for every curve), Ed25519 signs the message itself, RSA uses PKCS#1 v1.5
-// over SHA-256. No OpenSSL type appears here.
+// over SHA-256. ECDSA and RSA can also sign and verify a SHA-256 digest computed elsewhere (a
+// release file hashed as it streams): the signature is the same as over the message. No OpenSSL
+// type appears here.
 
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "libtrust/core/bytes.h"
+#include "libtrust/core/digest.h"
 #include "libtrust/core/secret.h"
 #include "libtrust/export.h"
 
@@ -31,6 +34,10 @@ TRUST_API std::string_view to_string(KeyType type);
 TRUST_API KeyType parse_key_type(std::string_view name);
 // True for the types sigil generates and signs with (every type but kRsa2048).
 TRUST_API bool is_signing_key_type(KeyType type);
+// True for the types whose signature is over a SHA-256 digest of the message (ECDSA, RSA), so
+// that sign_prehashed / verify_prehashed apply. Ed25519 (pure EdDSA, as cosign and sigstore use
+// it) signs the message itself: it has no prehashed form.
+TRUST_API bool signs_sha256_prehash(KeyType type);
 
 // "sha256:<hex of SHA-256 over the SPKI DER>".
 class TRUST_API KeyId {
@@ -64,6 +71,11 @@ class TRUST_API PublicKey {
   // True only if `signature` is a valid signature over `message` by this key, using the
   // algorithm the key type dictates. Never throws for a bad or malformed signature.
   [[nodiscard]] bool verify(ByteView message, ByteView signature) const noexcept;
+  // verify() for a message known by its SHA-256 digest only: true only if `signature` is this
+  // key's signature over a message whose SHA-256 is `message_digest`. False for a key type
+  // without a prehashed form (signs_sha256_prehash) and for a digest that is not SHA-256.
+  [[nodiscard]] bool verify_prehashed(const Digest& message_digest,
+                                      ByteView signature) const noexcept;
 
   struct Impl;
 
@@ -90,6 +102,10 @@ class TRUST_API PrivateKey {
   SecretBytes pkcs8_der() const;
   // Signs with the algorithm the key type dictates. Throws CryptoError on library failure.
   Bytes sign(ByteView message) const;
+  // sign() for a message known by its SHA-256 digest only: the signature sign(message) makes.
+  // UsageError for a key type without a prehashed form (signs_sha256_prehash) or a digest that is
+  // not SHA-256; CryptoError on library failure.
+  Bytes sign_prehashed(const Digest& message_digest) const;
 
   struct Impl;
 

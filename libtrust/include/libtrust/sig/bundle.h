@@ -5,9 +5,12 @@
 //    "verificationMaterial":{"publicKey":{"hint":"<base64 SHA-256 of the SPKI DER>"},
 //                            "tlogEntries":[]},
 //    "dsseEnvelope":{"payload":"<b64>","payloadType":"…","signatures":[{"sig":"<b64>",…}]}}
-// It reads v0.1–v0.3 bundles strictly, but only key-signed DSSE bundles can be verified so far:
-// keyless material (a Fulcio certificate or chain) and messageSignature content are parsed and
-// then refused with a reason. Nothing in a bundle is ever trusted as a key: the publicKey hint
+// and, for a release file (sigil sign-blob --bundle), a messageSignature over the file's SHA-256:
+//    "messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"<b64>"},
+//                        "signature":"<b64>"}
+// It reads v0.1–v0.3 bundles strictly. Images are verified from key-signed DSSE bundles only;
+// blobs from both forms (sig/blob.h). Keyless material (a Fulcio certificate or chain) is parsed
+// and then refused with a reason. Nothing in a bundle is ever trusted as a key: the publicKey hint
 // only names which configured key the signer meant.
 
 #include <cstddef>
@@ -39,6 +42,19 @@ inline constexpr std::string_view kKeylessUnsupportedReason =
     "keyless verification is not supported yet (the bundle carries a certificate, not a key hint)";
 
 enum class BundleContent { kDsseEnvelope, kMessageSignature };
+
+// protobuf-specs HashAlgorithm name of the one messageDigest algorithm sigil writes and checks.
+inline constexpr std::string_view kBundleSha256 = "SHA2_256";
+
+// The content of a messageSignature bundle, as read (nothing here is checked against a blob or a
+// key: sig/blob.h does that).
+struct MessageSignature {
+  // messageDigest, when present: its algorithm name as written ("SHA2_256", "SHA2_512", …) and
+  // the digest bytes.
+  std::optional<std::string> digest_algorithm;
+  Bytes digest;
+  Bytes signature;
+};
 enum class BundleMaterial { kPublicKey, kCertificate, kX509CertificateChain };
 
 // "dsse-envelope" / "message-signature": the dev.sigstore.bundle.content annotation values.
@@ -54,6 +70,9 @@ class TRUST_API Bundle {
  public:
   // A v0.3 key-signed bundle around `envelope`, hint public_key_hint(signer).
   static Bundle for_dsse(DsseEnvelope envelope, const PublicKey& signer);
+  // A v0.3 key-signed bundle around a signature over a blob whose SHA-256 is `blob`
+  // (messageDigest SHA2_256), hint public_key_hint(signer). UsageError for another digest.
+  static Bundle for_message_signature(const Digest& blob, Bytes signature, const PublicKey& signer);
 
   // Strict reading, at most kMaxBundleBytes: known mediaType (v0.1–v0.3, else UnsupportedError);
   // exactly one of dsseEnvelope / messageSignature; verificationMaterial with exactly one of
@@ -77,9 +96,11 @@ class TRUST_API Bundle {
 
   // The envelope of a dsseEnvelope bundle (nullopt for messageSignature).
   const std::optional<DsseEnvelope>& dsse_envelope() const { return envelope_; }
+  // The messageSignature of a blob bundle (nullopt for dsseEnvelope).
+  const std::optional<MessageSignature>& message_signature() const { return message_; }
 
-  // Why key-based verification cannot use this bundle (keyless material, messageSignature
-  // content); nullopt when it can.
+  // Why key-based verification of an *image* cannot use this bundle (keyless material,
+  // messageSignature content, which signs a blob); nullopt when it can.
   std::optional<std::string> unsupported_reason() const;
 
  private:
@@ -91,6 +112,7 @@ class TRUST_API Bundle {
   std::size_t tlog_entries_ = 0;
   bool has_timestamps_ = false;
   std::optional<DsseEnvelope> envelope_;
+  std::optional<MessageSignature> message_;
   std::string raw_;  // the bytes parsed (empty for a bundle built here)
 };
 
