@@ -268,7 +268,7 @@ BlobVerification verify_blob_attestation(const Blob& blob, const DsseEnvelope& e
     return v;
   }
   v.verified = true;
-  v.key_id = verified->key_id;
+  v.key_id = verified->matches.front().key_id;  // never empty; the first trusted key that verified
   v.statement = std::move(statement);
   return v;
 }
