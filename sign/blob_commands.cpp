@@ -18,6 +18,11 @@
 namespace sigil::cli {
 namespace {
 
+// A file named by an option, or null in JSON when the option was not given.
+nlohmann::ordered_json file_or_null(const std::string& path) {
+  return path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(path);
+}
+
 // Signature and bundle files are public: written 0644, atomically, replacing an existing file as
 // cosign does (os.WriteFile).
 constexpr unsigned kOutputMode = 0644;
@@ -72,10 +77,8 @@ int run_sign_blob(const BlobKeyArgs& a) {
                              {"size", blob.size},
                              {"keyId", pub.key_id().str()},
                              {"signature", b64}};
-    j["signatureFile"] = a.output_signature.empty() ? nlohmann::ordered_json(nullptr)
-                                                    : nlohmann::ordered_json(a.output_signature);
-    j["bundleFile"] =
-        a.bundle.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(a.bundle);
+    j["signatureFile"] = file_or_null(a.output_signature);
+    j["bundleFile"] = file_or_null(a.bundle);
     print_json(j);
   } else if (a.output_signature.empty() && a.bundle.empty()) {
     result(b64);  // as cosign: the signature on stdout when no file is named
@@ -116,10 +119,8 @@ int run_attest_blob(const AttestBlobArgs& a) {
         {"file", blob.name},           {"digest", blob.sha256.str()},
         {"subjectName", subject},      {"predicateType", predicate_type},
         {"keyId", pub.key_id().str()}, {"envelope", nlohmann::ordered_json::parse(envelope_json)}};
-    j["envelopeFile"] = a.output_signature.empty() ? nlohmann::ordered_json(nullptr)
-                                                   : nlohmann::ordered_json(a.output_signature);
-    j["bundleFile"] =
-        a.bundle.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(a.bundle);
+    j["envelopeFile"] = file_or_null(a.output_signature);
+    j["bundleFile"] = file_or_null(a.bundle);
     print_json(j);
   } else if (a.output_signature.empty() && a.bundle.empty()) {
     result(envelope_json);  // as cosign: the envelope on stdout when no file is named
