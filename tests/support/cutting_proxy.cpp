@@ -13,7 +13,7 @@
 namespace sigil::test {
 namespace {
 
-constexpr int kPollMs = 50;  // how often the threads look at stopping_
+constexpr int kPollMs = LoopbackListener::kPollMs;  // how often a relay looks at stopping()
 
 // Writes all of `data` to `fd`; false when the peer is gone.
 bool write_all(int fd, const char* data, std::size_t size) {
@@ -44,47 +44,10 @@ int connect_local(std::uint16_t port) {
 }  // namespace
 
 CuttingProxy::CuttingProxy(std::uint16_t upstream_port, std::uint64_t cut_after, int cuts)
-    : upstream_port_(upstream_port), cut_after_(cut_after), cuts_left_(cuts) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw std::runtime_error("CuttingProxy: socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0 ||
-      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(listen_fd_);
-    throw std::runtime_error("CuttingProxy: cannot listen on 127.0.0.1");
-  }
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
-}
-
-CuttingProxy::~CuttingProxy() {
-  stopping_ = true;
-  acceptor_.join();
-  ::close(listen_fd_);
-  std::lock_guard lock(mu_);
-  for (auto& t : relays_) t.join();
-}
-
-std::string CuttingProxy::host() const {
-  return "127.0.0.1:" + std::to_string(port_);
-}
-
-void CuttingProxy::accept_loop() {
-  while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, kPollMs) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    ++connections_;
-    std::lock_guard lock(mu_);
-    relays_.emplace_back([this, fd] { relay(fd); });
-  }
-}
+    : upstream_port_(upstream_port),
+      cut_after_(cut_after),
+      cuts_left_(cuts),
+      listener_("CuttingProxy", [this](int fd) { relay(fd); }) {}
 
 void CuttingProxy::relay(int client_fd) {
   const int upstream_fd = connect_local(upstream_port_);
@@ -97,7 +60,7 @@ void CuttingProxy::relay(int client_fd) {
   std::array<char, 16384> buf{};
   std::array<pollfd, 2> fds{pollfd{client_fd, POLLIN, 0}, pollfd{upstream_fd, POLLIN, 0}};
   bool open = true;
-  while (open && !stopping_) {
+  while (open && !listener_.stopping()) {
     if (::poll(fds.data(), fds.size(), kPollMs) <= 0) continue;
     for (std::size_t i = 0; i < fds.size() && open; ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;

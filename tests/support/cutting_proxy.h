@@ -11,10 +11,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include "support/loopback_listener.h"
 
 namespace sigil::test {
 
@@ -23,29 +22,21 @@ class CuttingProxy {
   // Relays to 127.0.0.1:`upstream_port`; the first `cuts` connections to carry more than
   // `cut_after` bytes from upstream are closed there, in both directions.
   CuttingProxy(std::uint16_t upstream_port, std::uint64_t cut_after, int cuts = 1);
-  ~CuttingProxy();
   CuttingProxy(const CuttingProxy&) = delete;
   CuttingProxy& operator=(const CuttingProxy&) = delete;
 
-  std::string host() const;  // "127.0.0.1:PORT"
+  std::string host() const { return listener_.host(); }  // "127.0.0.1:PORT"
   int cuts_made() const { return cuts_made_.load(); }
-  int connections() const { return connections_.load(); }
+  int connections() const { return listener_.connections(); }
 
  private:
-  void accept_loop();
   void relay(int client_fd);
 
   std::uint16_t upstream_port_;
   std::uint64_t cut_after_;
   std::atomic<int> cuts_left_;
   std::atomic<int> cuts_made_{0};
-  std::atomic<int> connections_{0};
-  std::atomic<bool> stopping_{false};
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::mutex mu_;
-  std::vector<std::thread> relays_;
-  std::thread acceptor_;
+  LoopbackListener listener_;  // last: stopped (its relays joined) before the rest goes
 };
 
 }  // namespace sigil::test

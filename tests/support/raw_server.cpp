@@ -67,51 +67,12 @@ void RawConnection::hold() {
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
 }
 
-RawServer::RawServer(Script script) : script_(std::move(script)) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw std::runtime_error("RawServer: socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = 0;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0 ||
-      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(listen_fd_);
-    throw std::runtime_error("RawServer: cannot listen on 127.0.0.1");
-  }
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { accept_loop(); });
-}
-
-RawServer::~RawServer() {
-  stopping_ = true;
-  acceptor_.join();
-  ::close(listen_fd_);
-  std::lock_guard lock(mu_);
-  for (auto& t : threads_) t.join();
-}
-
-std::string RawServer::host() const {
-  return "127.0.0.1:" + std::to_string(port_);
-}
-
-void RawServer::accept_loop() {
-  while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, kPollMs) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    ++connections_;
-    std::lock_guard lock(mu_);
-    threads_.emplace_back([this, fd] {
-      RawConnection c(fd, stopping_);
-      script_(c);
-      ::close(fd);
-    });
-  }
-}
+RawServer::RawServer(Script script)
+    : script_(std::move(script)), listener_("RawServer", [this](int fd) {
+        RawConnection c(fd, listener_.stopping());
+        script_(c);
+        ::close(fd);
+      }) {}
 
 RawServer::Script RawServer::silent() {
   return [](RawConnection& c) { c.hold(); };

@@ -15,11 +15,10 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
+
+#include "support/loopback_listener.h"
 
 namespace sigil::test {
 
@@ -47,12 +46,11 @@ class RawServer {
  public:
   using Script = std::function<void(RawConnection&)>;
   explicit RawServer(Script script);
-  ~RawServer();
   RawServer(const RawServer&) = delete;
   RawServer& operator=(const RawServer&) = delete;
 
-  std::string host() const;  // "127.0.0.1:PORT"
-  int connections() const { return connections_.load(); }
+  std::string host() const { return listener_.host(); }  // "127.0.0.1:PORT"
+  int connections() const { return listener_.connections(); }
 
   // Accepts, then never answers (what arrives is read and dropped): no HTTP status and no TLS
   // handshake, ever.
@@ -62,16 +60,8 @@ class RawServer {
   static Script endless_after(std::string head, std::string piece, int every_ms = 0);
 
  private:
-  void accept_loop();
-
   Script script_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> connections_{0};
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<std::thread> threads_;
-  std::thread acceptor_;
+  LoopbackListener listener_;  // last: stopped (its threads joined) before script_ goes
 };
 
 }  // namespace sigil::test
