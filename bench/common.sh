@@ -58,3 +58,20 @@ measure() {
 }
 
 log() { echo "bench: $*" >&2; }
+
+# make_test_ca DIR: a CA and a server certificate for 127.0.0.1 (P-256, 2 days) in DIR/certs
+# (ca.crt, server.crt, server.key), and the CA again in DIR/cadir/ca.crt (skopeo --cert-dir
+# reads *.crt). Non-zero when openssl fails.
+make_test_ca() {
+  mkdir -p "$1/certs" "$1/cadir" || return 1
+  (
+    cd "$1/certs" || exit 1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj /CN=bench-ca -keyout ca.key -out ca.crt 2>/dev/null &&
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+        -keyout server.key -out server.csr 2>/dev/null &&
+      printf 'subjectAltName=IP:127.0.0.1\n' > ext &&
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile ext -out server.crt 2>/dev/null
+  ) && cp "$1/certs/ca.crt" "$1/cadir/ca.crt"
+}

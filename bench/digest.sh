@@ -33,19 +33,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- a CA, a server certificate for 127.0.0.1, a registry ---------------------------------------
-mkdir -p "$work/certs" "$work/cadir"
-(
-  cd "$work/certs" || exit 1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
-    -keyout ca.key -out ca.crt 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
-    -keyout server.key -out server.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1\n' > ext
-  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile ext -out server.crt 2>/dev/null
-) || { log "cannot make certificates"; exit 1; }
+make_test_ca "$work" || { log "cannot make certificates"; exit 1; }
 ca=$work/certs/ca.crt
-cp "$ca" "$work/cadir/ca.crt"  # skopeo --cert-dir reads *.crt
 
 port=
 for _ in 1 2 3 4 5; do

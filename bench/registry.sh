@@ -66,18 +66,7 @@ out=()
 row() { out+=("$(printf "$@")"); }
 
 # --- a CA and a server certificate for 127.0.0.1 ---------------------------------------------
-mkdir -p "$work/certs"
-(
-  cd "$work/certs" || exit 1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
-    -keyout ca.key -out ca.crt 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
-    -keyout server.key -out server.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1\n' > ext
-  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile ext -out server.crt 2>/dev/null
-) || { log "cannot make certificates"; exit 1; }
-mkdir -p "$work/cadir" && cp "$work/certs/ca.crt" "$work/cadir/ca.crt"
+make_test_ca "$work" || { log "cannot make certificates"; exit 1; }
 ca=$work/certs/ca.crt
 
 # start_registry NAME: a fresh, empty registry; sets PORT[NAME]. Its access log is $work/NAME.log.
