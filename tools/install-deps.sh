@@ -10,9 +10,11 @@ packages=(
   g++ cmake make pkg-config clang-format binutils
   # libraries libtrust links
   libssl-dev libsodium-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev zlib1g-dev
-  libzstd-dev libarchive-dev
+  libzstd-dev libarchive-dev libre2-dev
   # tests: Catch2, a real registry (distribution 2.8), htpasswd, openssl for CA/cert fixtures
   catch2 docker-registry apache2-utils openssl libcpp-httplib-dev curl
+  # tests: an independent DSSE check (PAE written from the spec) on Debian's python3-cryptography
+  python3-cryptography
   # packaging (cpack -G DEB and its test): dpkg-shlibdeps, file
   dpkg-dev file
   # benchmarks: side-by-side timing, peak RSS (/usr/bin/time -f %M), layout generator
