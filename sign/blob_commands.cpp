@@ -14,6 +14,7 @@
 #include "libtrust/crypto/password.h"
 #include "libtrust/sig/blob.h"
 #include "libtrust/sig/predicate_type.h"
+#include "libtrust/sig/predicates.h"
 
 namespace sigil::cli {
 namespace {
@@ -99,10 +100,14 @@ int run_attest_blob(const AttestBlobArgs& a) {
       trust::read_operator_input(a.predicate, trust::limits::kMaxPredicateBytes, "the predicate");
   auto key = load_signing_key(a);
   const auto pub = key.public_key();
+  const auto predicate_name = a.predicate == "-" ? std::string("standard input") : a.predicate;
+  // Checked against its type (a Trivy report becomes cosign's vuln predicate) before anything is
+  // signed: the one mechanism of both attest commands.
+  const auto checked =
+      trust::sig::prepare_predicate(predicate_type, predicate.view(), predicate_name, /*now=*/"");
   const auto blob = trust::sig::read_blob(a.file, trust::sig::BlobRead::kDigestOnly);
-  const auto statement =
-      trust::sig::blob_statement(blob, subject, predicate_type, predicate.view(),
-                                 a.predicate == "-" ? std::string("standard input") : a.predicate);
+  const auto statement = trust::sig::blob_statement(blob, subject, predicate_type,
+                                                    trust::as_bytes(checked), predicate_name);
   const auto payload = statement.serialize();
   auto envelope = trust::sig::DsseEnvelope::sign(trust::media_type::kInTotoPayload,
                                                  trust::as_bytes(payload), key);
@@ -164,7 +169,10 @@ void register_blob_sign_commands(Program& prog) {
                              "(--bundle)",
                              [t] { return run_attest_blob(*t); });
   add_key_options(*attest, *t);
-  attest->add_option("--predicate", t->predicate, "The predicate: a JSON object file, or -")
+  attest
+      ->add_option("--predicate", t->predicate,
+                   "The predicate: a JSON object file of the type's shape (for vuln also a "
+                   "Trivy JSON report), or -")
       ->required()
       ->type_name("FILE");
   std::string names;

@@ -11,6 +11,7 @@
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/sig/blob.h"
 #include "libtrust/sig/predicate_type.h"
+#include "libtrust/verify/conditions.h"
 
 namespace sigil::cli {
 namespace {
@@ -19,7 +20,9 @@ struct VerifyBlobArgs {
   std::vector<std::string> keys;
   std::string signature;
   std::string bundle;
-  std::string type;  // verify-blob-attestation only
+  std::string type;                // verify-blob-attestation only
+  std::vector<std::string> where;  // verify-blob-attestation only
+  std::string max_severity;        // verify-blob-attestation only
   std::string file;
   OutputFormat output = OutputFormat::kText;
 };
@@ -45,7 +48,8 @@ std::vector<trust::PublicKey> load_keys(const VerifyBlobArgs& a) {
 
 // The report: text on stderr, or one JSON document on stdout.
 int report(const trust::sig::Blob& blob, const trust::sig::BlobVerification& v,
-           const std::string& source, OutputFormat output) {
+           const std::string& source, OutputFormat output,
+           const std::vector<trust::verify::ConditionResult>& conditions = {}) {
   if (output == OutputFormat::kJson) {
     nlohmann::ordered_json j{{"file", blob.name},
                              {"digest", blob.sha256.str()},
@@ -59,10 +63,19 @@ int report(const trust::sig::Blob& blob, const trust::sig::BlobVerification& v,
       j["predicateType"] = v.statement->predicate_type;
       j["statement"] = nlohmann::ordered_json::parse(v.statement->serialize());
     }
+    if (!conditions.empty()) {
+      auto& list = j["conditions"] = nlohmann::ordered_json::array();
+      for (const auto& c : conditions) {
+        list.push_back({{"condition", c.condition}, {"holds", c.holds}, {"reason", c.reason}});
+      }
+    }
     print_json(j);
   } else {
     say("Verifying " + blob.name + " (" + blob.sha256.str() + ") with " + source);
     for (const auto& u : v.unchecked) say("  unchecked: " + u);
+    for (const auto& c : conditions) {
+      say("  " + c.condition + ": " + (c.holds ? "holds: " : "fails: ") + c.reason);
+    }
     if (v.verified) {
       if (v.statement) say("  predicateType: " + v.statement->predicate_type);
       say("VERIFIED: signed by " + v.key_id);
@@ -96,6 +109,10 @@ int run_verify_blob(const VerifyBlobArgs& a) {
 
 int run_verify_blob_attestation(const VerifyBlobArgs& a) {
   (void)trust::sig::accepted_predicate_types(a.type);  // an unknown --type is a usage error first
+  const auto conditions = trust::verify::PredicateConditions::parse(
+      a.where, a.max_severity.empty()
+                   ? std::nullopt
+                   : std::optional(trust::verify::parse_severity(a.max_severity)));
   const auto& source = signature_source(a);
   auto keys = load_keys(a);
   const auto text = trust::read_operator_input(
@@ -109,7 +126,20 @@ int run_verify_blob_attestation(const VerifyBlobArgs& a) {
   const auto blob = trust::sig::read_blob(a.file, trust::sig::BlobRead::kDigestOnly);
   auto v = trust::sig::verify_blob_attestation(blob, envelope, a.type, keys, name);
   v.unchecked = std::move(unchecked);
-  return report(blob, v, name, a.output);
+  // Conditions hold or not only on a predicate whose signature verified; all must hold.
+  std::vector<trust::verify::ConditionResult> results;
+  if (v.verified && v.statement) {
+    results = conditions.evaluate(v.statement->predicate_json);
+    for (const auto& r : results) {
+      if (!r.holds) {
+        v.verified = false;
+        v.reason = "the predicate does not satisfy " + r.condition + ": " + r.reason;
+        v.statement.reset();  // what did not pass is not handed on
+        break;
+      }
+    }
+  }
+  return report(blob, v, name, a.output, results);
 }
 
 void add_common(CLI::App& cmd, VerifyBlobArgs& a, const std::string& signature_help) {
@@ -153,6 +183,14 @@ void register_blob_verify_commands(Program& prog) {
                       " or an absolute URI")
       ->required()
       ->type_name("TYPE");
+  add_repeatable(*att, "--where", t->where, "COND",
+                 "A condition on the verified predicate, POINTER=VALUE or POINTER~=REGEX "
+                 "(POINTER: an RFC 6901 JSON pointer; REGEX: RE2, matching the whole string); "
+                 "repeatable: all must hold");
+  att->add_option("--max-severity", t->max_severity,
+                  "No vulnerability finding above LEVEL (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL) "
+                  "in a vuln predicate or Trivy-style results; none found fails")
+      ->type_name("LEVEL");
 }
 
 }  // namespace sigil::cli

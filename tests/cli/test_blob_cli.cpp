@@ -170,7 +170,10 @@ TEST_CASE(
 TEST_CASE("attest-blob then verify-blob-attestation, envelope and bundle", "[cli][blob][attest]") {
   Dir d;
   write_text_file(d / "app.tar.gz", "binary\n");
-  write_text_file(d / "pred.json", R"({"buildDefinition":{"buildType":"https://example.com/b"}})");
+  write_text_file(
+      d / "pred.json",
+      R"({"buildDefinition":{"buildType":"https://example.com/b","externalParameters":{}},)"
+      R"("runDetails":{"builder":{"id":"https://example.com/builder"}}})");
   auto a = d.run({"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile,
                   "--predicate", "pred.json", "--type", "slsaprovenance", "--output-signature",
                   "app.att", "--bundle", "app.bundle", "app.tar.gz"});
@@ -198,7 +201,11 @@ TEST_CASE("attest-blob then verify-blob-attestation, envelope and bundle", "[cli
                   {{"sha256", "58eaf5a78d580f5dbd49d31a5b733094169b31bfdf49055b74bcac2877d8f58c"}}},
                  {"annotations", nlohmann::json::object()}}}},
               {"predicateType", "https://slsa.dev/provenance/v1"},
-              {"predicate", {{"buildDefinition", {{"buildType", "https://example.com/b"}}}}}});
+              {"predicate",
+               {{"buildDefinition",
+                 {{"buildType", "https://example.com/b"},
+                  {"externalParameters", nlohmann::json::object()}}},
+                {"runDetails", {{"builder", {{"id", "https://example.com/builder"}}}}}}}});
     auto wrong_type = d.run({"sigil", "verify-blob-attestation", "--key", kPub, "--type",
                              "spdxjson", how[0], how[1], "app.tar.gz"});
     CHECK(wrong_type.exit_code == 1);
@@ -378,4 +385,91 @@ TEST_CASE("an attestation envelope file is read up to its limit and refused past
   CHECK(past.exit_code == 3);
   CHECK(past.err == "sigil: error: past.b64: " + std::to_string(limit + 1) +
                         " bytes is over the limit of " + std::to_string(limit) + "\n");
+}
+
+TEST_CASE("attest-blob checks the predicate against its type and wraps a Trivy report",
+          "[cli][blob][attest]") {
+  Dir d;
+  write_text_file(d / "app.tar.gz", "binary\n");
+  fs::copy_file(kData + "/predicates/syft-spdx.json", d / "sbom.json");
+  fs::copy_file(kData + "/predicates/trivy-report.json", d / "trivy.json");
+  auto wrong =
+      d.run({"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile, "--predicate",
+             "sbom.json", "--type", "cyclonedx", "--output-signature", "app.att", "app.tar.gz"});
+  CHECK(wrong.exit_code == 3);
+  CHECK(wrong.err == "sigil: error: sbom.json: not CycloneDX JSON: bomFormat is missing\n");
+  CHECK_FALSE(fs::exists(d / "app.att"));
+
+  auto a =
+      d.run({"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile, "--predicate",
+             "trivy.json", "--type", "vuln", "--output-signature", "app.att", "app.tar.gz"});
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  auto v = d.run({"sigil", "verify-blob-attestation", "--key", kPub, "--type", "vuln",
+                  "--signature", "app.att", "app.tar.gz", "-o", "json"});
+  REQUIRE(v.exit_code == 0);
+  auto predicate = nlohmann::json::parse(v.out)["statement"]["predicate"];
+  CHECK(predicate["scanner"]["uri"] == "pkg:github/aquasecurity/trivy@0.55.0");
+  CHECK(predicate["scanner"]["result"] ==
+        nlohmann::json::parse(read_text_file(kData + "/predicates/trivy-report.json")));
+  CHECK(predicate["metadata"]["scanStartedOn"] == "2024-09-02T14:06:11.123456789Z");
+}
+
+TEST_CASE("verify-blob-attestation --where and --max-severity: all must hold, else exit 1",
+          "[cli][blob][attest]") {
+  Dir d;
+  write_text_file(d / "app.tar.gz", "binary\n");
+  fs::copy_file(kData + "/predicates/trivy-report.json", d / "trivy.json");
+  auto a =
+      d.run({"sigil", "attest-blob", "--key", kKey, "--password-file", kPasswordFile, "--predicate",
+             "trivy.json", "--type", "vuln", "--output-signature", "app.att", "app.tar.gz"});
+  REQUIRE(a.exit_code == 0);
+  auto verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"sigil",       "verify-blob-attestation",
+                                     "--key",       kPub,
+                                     "--type",      "vuln",
+                                     "--signature", "app.att",
+                                     "app.tar.gz"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return d.run(args);
+  };
+  auto ok = verify({"--where", "/scanner/version=0.55.0", "--where",
+                    "/scanner/uri~=pkg:github/aquasecurity/trivy@.*", "--max-severity", "medium"});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.err, Catch::Contains("  /scanner/version=0.55.0: holds: /scanner/version is "
+                                     "'0.55.0'\n"));
+  CHECK_THAT(ok.err, Catch::Contains("  max severity MEDIUM: holds: no finding above MEDIUM (2 "
+                                     "findings, highest MEDIUM)\n"));
+
+  auto high = verify({"--max-severity", "LOW"});
+  CHECK(high.exit_code == 1);
+  CHECK_THAT(high.err, Catch::Contains("NOT VERIFIED: the predicate does not satisfy max severity "
+                                       "LOW: 1 finding above LOW: CVE-2024-2511 (MEDIUM)\n"));
+  auto other = verify({"--where", "/scanner/version=0.54.0", "--where", "/scanner/db/uri="});
+  CHECK(other.exit_code == 1);
+  CHECK_THAT(other.err, Catch::Contains("NOT VERIFIED: the predicate does not satisfy "
+                                        "/scanner/version=0.54.0: /scanner/version is '0.55.0', "
+                                        "not '0.54.0'\n"));
+  auto nothing = verify({"--where", "/scanner/name=trivy", "-o", "json"});
+  CHECK(nothing.exit_code == 1);
+  auto j = nlohmann::json::parse(nothing.out);
+  CHECK(j["verified"] == false);
+  CHECK(j["reason"] ==
+        "the predicate does not satisfy /scanner/name=trivy: /scanner/name points at nothing");
+  CHECK(j["conditions"] ==
+        nlohmann::json::parse(R"([{"condition":"/scanner/name=trivy","holds":false,)"
+                              R"("reason":"/scanner/name points at nothing"}])"));
+  CHECK_FALSE(j.contains("statement"));
+
+  auto malformed = verify({"--where", "scanner/name=trivy"});
+  CHECK(malformed.exit_code == 2);
+  CHECK(malformed.err ==
+        "sigil: error: condition 'scanner/name=trivy': malformed JSON pointer 'scanner/name': "
+        "JSON pointer must be empty or begin with '/' - was: 'scanner/name'\n");
+  auto level = verify({"--max-severity", "severe"});
+  CHECK(level.exit_code == 2);
+  CHECK(level.err ==
+        "sigil: error: unknown severity 'severe': the levels are UNKNOWN, LOW, "
+        "MEDIUM, HIGH, CRITICAL\n");
 }

@@ -40,7 +40,10 @@ struct Workspace {
     REQUIRE(pem.exit_code == 0);
     // A release file, its detached signature, bundle and attestation.
     sigil::test::write_text_file(dir / "release.txt", "release 1.0\n");
-    sigil::test::write_text_file(dir / "pred.json", R"({"buildDefinition":{}})");
+    sigil::test::write_text_file(
+        dir / "pred.json",
+        R"({"buildDefinition":{"buildType":"https://example.com/b","externalParameters":{}},)"
+        R"("runDetails":{"builder":{"id":"https://example.com/builder"}}})");
     REQUIRE(run({"sigil", "sign-blob", "--key", kKey, "--password-file", kPasswordFile,
                  "--output-signature", "release.sig", "--bundle", "release.bundle", "release.txt"})
                 .exit_code == 0);

@@ -259,10 +259,8 @@ TEST_CASE("predicates: a cosign vuln predicate has invocation, scanner and metad
 TEST_CASE("predicates: custom and other types need a JSON object", "[predicates]") {
   CHECK_NOTHROW(check("custom", R"({"anything":[1,2]})"));
   sig::check_predicate("https://example.com/review/v1", as_bytes(std::string("{}")), "p.json");
-  CHECK(message("custom", "[1,2]") ==
-        "p.json: not a predicate: the JSON is an array, not an object");
-  CHECK(message("slsaprovenance", "\"x\"") ==
-        "p.json: not a predicate: the JSON is a string, not an object");
+  CHECK(message("custom", "[1,2]") == "p.json: the predicate is not a JSON object");
+  CHECK(message("slsaprovenance", "\"x\"") == "p.json: the predicate is not a JSON object");
 }
 
 TEST_CASE("predicates: strict JSON, duplicate keys refused at any depth", "[predicates]") {
@@ -365,6 +363,14 @@ TEST_CASE("prepare_predicate: now must be an RFC 3339 time", "[predicates]") {
   });
   CHECK(t.code == ErrorCode::kUsage);
   CHECK(t.message == "the time of signing 'today' is not an RFC 3339 time");
+  // Empty: the current time, in UTC to the second.
+  const auto out = sig::prepare_predicate(
+      uri("vuln"), as_bytes(std::string(R"({"SchemaVersion":2,"ArtifactName":"a"})")), "t.json",
+      "");
+  const auto at = Json::parse(out)["metadata"]["scanStartedOn"].get<std::string>();
+  CHECK(detail::is_rfc3339(at));
+  CHECK(at.size() == 20);
+  CHECK(at.back() == 'Z');
 }
 
 TEST_CASE("rfc3339: what Go's time.RFC3339 parses", "[predicates]") {

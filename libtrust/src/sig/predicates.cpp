@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
+#include <ctime>
 
 #include "core/json_util.h"
 #include "libtrust/core/error.h"
@@ -61,6 +63,21 @@ bool is_rfc3339(std::string_view s) {
            number(i + 1, 2) <= 23 && number(i + 4, 2) <= 59;
   }
   return false;
+}
+
+std::string time_or_now(std::string_view now) {
+  if (now.empty()) {
+    const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf, n);
+  }
+  if (!is_rfc3339(now)) {
+    throw UsageError("the time of signing '" + excerpt(now, 64) + "' is not an RFC 3339 time");
+  }
+  return std::string(now);
 }
 
 }  // namespace trust::detail
@@ -457,8 +474,7 @@ Json parse_predicate(ByteView predicate_json, std::string_view what) {
   limits::check(predicate_json.size(), limits::kMaxPredicateBytes, what, "bytes");
   Json p = detail::parse_json(predicate_json, what, limits::kMaxPredicateBytes);
   if (!p.is_object()) {
-    throw InputError(std::string(what) + ": not a predicate: the JSON is " +
-                     std::string(type_name(p)) + ", not an object");
+    throw InputError(std::string(what) + ": the predicate is not a JSON object");
   }
   return p;
 }
@@ -527,12 +543,10 @@ void check_predicate(std::string_view predicate_type, ByteView predicate_json,
 
 std::string prepare_predicate(std::string_view predicate_type, ByteView input,
                               std::string_view what, std::string_view now) {
-  if (!detail::is_rfc3339(now)) {
-    throw UsageError("the time of signing '" + excerpt(now, 64) + "' is not an RFC 3339 time");
-  }
+  const std::string time = detail::time_or_now(now);
   const Json p = parse_predicate(input, what);
   if (predicate_type == uris().vuln && !p.contains("scanner") && p.contains("SchemaVersion")) {
-    return wrap_trivy_report(p, input, what, now);
+    return wrap_trivy_report(p, input, what, time);
   }
   if (predicate_type == uris().vuln && !p.contains("scanner")) {
     throw InputError(std::string(what) +

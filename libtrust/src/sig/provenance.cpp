@@ -294,9 +294,7 @@ std::string ci_system(const Environment& env) {
 
 std::string provenance_from_ci(const Environment& env, std::span<const std::string> materials,
                                std::string_view now) {
-  if (!detail::is_rfc3339(now)) {
-    throw UsageError("the time of signing '" + excerpt(now, 64) + "' is not an RFC 3339 time");
-  }
+  const std::string time = detail::time_or_now(now);
   const std::string system = ci_system(env);
   if (system.empty()) {
     throw UsageError(
@@ -306,8 +304,8 @@ std::string provenance_from_ci(const Environment& env, std::span<const std::stri
   }
   OrderedJson deps = OrderedJson::array();
   for (const auto& m : materials) deps.push_back(material(m));
-  return detail::dump_compact(system == kGitHub ? github(env, std::move(deps), now)
-                                                : gitlab(env, std::move(deps), now));
+  return detail::dump_compact(system == kGitHub ? github(env, std::move(deps), time)
+                                                : gitlab(env, std::move(deps), time));
 }
 
 }  // namespace trust::sig

@@ -33,8 +33,8 @@ TRUST_API void check_predicate(std::string_view predicate_type, ByteView predica
 // as compact JSON text. For the vuln type, a Trivy JSON report (SchemaVersion, ArtifactName,
 // Results, …) is wrapped into cosign's vuln predicate: scanner uri and version (and db, where the
 // report has it), result = the report as it is, metadata times from the report (CreatedAt), else
-// `now` (RFC 3339 UTC). A predicate already in cosign's vuln shape is taken as it is. Throws as
-// check_predicate.
+// `now` (RFC 3339 UTC; empty: the current time). A predicate already in cosign's vuln shape is
+// taken as it is. Throws as check_predicate, and UsageError for a `now` that is not RFC 3339.
 TRUST_API std::string prepare_predicate(std::string_view predicate_type, ByteView input,
                                         std::string_view what, std::string_view now);
 
