@@ -32,12 +32,16 @@ function(found var)
   endif()
   string(REGEX MATCHALL "[^\n]+" lines "${out}")
   set(hits "")
+  set(object "")
   foreach(line ${lines})
-    # "<address> <type> <name>[@version]" or "<type> <name>" (undefined).
-    if(line MATCHES "([^ ]+)$")
+    if(line MATCHES "^(.+):$")
+      # An archive member ("keys.cpp.o:"), whose symbols follow.
+      set(object " (${CMAKE_MATCH_1})")
+    elseif(line MATCHES "([^ ]+)$")
+      # "<address> <type> <name>[@version]" or "<type> <name>" (undefined).
       string(REGEX REPLACE "@.*" "" name "${CMAKE_MATCH_1}")
       if(name IN_LIST FORBIDDEN)
-        list(APPEND hits ${name})
+        list(APPEND hits "${name}${object}")
       endif()
     endif()
   endforeach()
@@ -57,7 +61,7 @@ if(shared)
 endif()
 found(static --undefined-only ${ARCHIVE})
 if(static)
-  message(FATAL_ERROR "an object of ${ARCHIVE} refers to ${static}: the library must not print "
+  message(FATAL_ERROR "${ARCHIVE} refers to ${static}: the library must not print "
                       "(report through TransportOptions::warn / progress)")
 endif()
 message(STATUS "neither ${LIBRARY} nor ${ARCHIVE} refers to the standard streams "
