@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/cli_fixture.h"
 #include "libtrust/core/bytes.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/limits.h"
@@ -35,13 +36,11 @@ namespace fs = std::filesystem;
 using sigil::test::FakeRegistry;
 using sigil::test::kUnsetEnv;
 using sigil::test::read_text_file;
-using sigil::test::RunResult;
-using sigil::test::TempDir;
 using sigil::test::write_text_file;
 
-namespace {
+using sigil::test::cli::kBin;
 
-const std::string kBin = SIGIL_BIN_DIR;
+namespace {
 
 std::string auth_field(const std::string& user, const std::string& password) {
   return trust::base64_encode(trust::as_bytes(user + ":" + password));
@@ -56,9 +55,7 @@ unsigned mode_of(const fs::path& p) {
 // A home of its own for every run: the docker config, the containers auth files and HOME all
 // under a scratch directory, REGISTRY_AUTH_FILE unset, and a key password in SIGIL_PASSWORD and
 // COSIGN_PASSWORD that login must never take for the registry's.
-struct Home {
-  TempDir tmp;
-  std::map<std::string, std::string> env;
+struct Home : sigil::test::cli::Scratch {
   Home() {
     env = {
         {"HOME", (tmp / "home").string()},           {"DOCKER_CONFIG", (tmp / "docker").string()},
@@ -67,13 +64,6 @@ struct Home {
         {"COSIGN_PASSWORD", "key-password"}};
   }
   fs::path docker_config() const { return tmp / "docker" / "config.json"; }
-  RunResult run(std::vector<std::string> args, const std::string& stdin_data = "",
-                const std::map<std::string, std::string>& extra = {}) const {
-    args[0] = kBin + "/" + args[0];
-    auto vars = env;
-    for (const auto& [k, v] : extra) vars[k] = v;
-    return sigil::test::run_process(args, vars, stdin_data, {.cwd = tmp.path()});
-  }
 };
 
 std::string insecure_warning(const FakeRegistry& reg) {

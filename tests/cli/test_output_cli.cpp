@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_fixture.h"
 #include "support/fake_registry.h"
 #include "support/process.h"
 
@@ -19,24 +20,23 @@ namespace fs = std::filesystem;
 using sigil::test::kUnsetEnv;
 using sigil::test::RunResult;
 using sigil::test::TempDir;
+using sigil::test::cli::kData;
+using sigil::test::cli::kKey;
+using sigil::test::cli::kOtherPub;
+using sigil::test::cli::kPasswordFile;
+using sigil::test::cli::kPub;
 
 namespace {
 
-const std::string kBin = SIGIL_BIN_DIR;
-const std::string kData = SIGIL_TEST_DATA;
-const std::string kKey = kData + "/keys/test-ecdsa-p256.key";
-const std::string kPub = kData + "/keys/test-ecdsa-p256.pub";
-const std::string kPasswordFile = kData + "/keys/test-passphrase.txt";
 const std::string kSampleDigest =
     "sha256:2cd8c0d64a25afc2c8c1ca3028aa89793b3d3f04cec3a58668a71803132897e8";
 
 RunResult run(std::vector<std::string> args, const fs::path& cwd) {
-  args[0] = kBin + "/" + args[0];
-  return sigil::test::run_process(args,
-                                  {{"SIGIL_PASSWORD", "pw"},
-                                   {"COSIGN_PASSWORD", kUnsetEnv},
-                                   {"DOCKER_CONFIG", (cwd / "no-docker").string()}},
-                                  "", {.cwd = cwd});
+  return sigil::test::cli::run_tool(std::move(args),
+                                    {{"SIGIL_PASSWORD", "pw"},
+                                     {"COSIGN_PASSWORD", kUnsetEnv},
+                                     {"DOCKER_CONFIG", (cwd / "no-docker").string()}},
+                                    "", cwd);
 }
 
 // Every member name in `j`, recursively, except inside "annotations" (names chosen by whoever
@@ -222,9 +222,8 @@ TEST_CASE("sigil verify --output cosign prints the array of payloads cosign veri
                                  {"optional", {{"run", "7"}}}};
   CHECK(j == nlohmann::json::array({cosign_layer, bundle}));
   // Verified payloads only: another key verifies none, and the array is empty (exit 1).
-  auto other = run({"sigil", "verify", "--key", kData + "/keys/other-ecdsa-p256.pub", "-o",
-                    "cosign", "oci:img:latest"},
-                   tmp.path());
+  auto other =
+      run({"sigil", "verify", "--key", kOtherPub, "-o", "cosign", "oci:img:latest"}, tmp.path());
   CHECK(other.exit_code == 1);
   CHECK(nlohmann::json::parse(other.out) == nlohmann::json::array());
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_fixture.h"
 #include "support/fake_registry.h"
 #include "support/process.h"
 
@@ -16,15 +17,14 @@ namespace fs = std::filesystem;
 using sigil::test::kUnsetEnv;
 using sigil::test::RunResult;
 using sigil::test::TempDir;
+using sigil::test::cli::kBin;
+using sigil::test::cli::kData;
+using sigil::test::cli::kKey;
+using sigil::test::cli::kOtherPub;
+using sigil::test::cli::kPasswordFile;
+using sigil::test::cli::kPub;
 
 namespace {
-
-const std::string kBin = SIGIL_BIN_DIR;
-const std::string kData = SIGIL_TEST_DATA;
-const std::string kKey = kData + "/keys/test-ecdsa-p256.key";
-const std::string kPub = kData + "/keys/test-ecdsa-p256.pub";
-const std::string kOtherPub = kData + "/keys/other-ecdsa-p256.pub";
-const std::string kPasswordFile = kData + "/keys/test-passphrase.txt";
 
 // A scratch directory holding a signed copy of the sample layout ("img") and an unencrypted
 // private key ("plain.pem"); commands run there.
@@ -53,10 +53,9 @@ struct Workspace {
                 .exit_code == 0);
   }
   RunResult run(std::vector<std::string> args, const std::string& password = kUnsetEnv) const {
-    args[0] = kBin + "/" + args[0];
-    return sigil::test::run_process(args,
-                                    {{"SIGIL_PASSWORD", password}, {"COSIGN_PASSWORD", kUnsetEnv}},
-                                    "", {.cwd = dir.path()});
+    return sigil::test::cli::run_tool(
+        std::move(args), {{"SIGIL_PASSWORD", password}, {"COSIGN_PASSWORD", kUnsetEnv}}, "",
+        dir.path());
   }
 };
 
