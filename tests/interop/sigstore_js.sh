@@ -139,7 +139,8 @@ done
 # sigstore-go's form, which sigil writes); Ed25519 is checked here through the DSSE attestation.
 printf 'release 1.0\n' > "$tmp/release.txt"
 printf 'release 1.1\n' > "$tmp/other.txt"
-printf '{"buildDefinition":{"buildType":"https://example.com/make@v1"}}' > "$tmp/pred.json"
+# A SLSA v1 predicate of the shape attest-blob checks (buildType, externalParameters, builder.id).
+printf '{"buildDefinition":{"buildType":"https://example.com/make@v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/ci"}}}' > "$tmp/pred.json"
 for type in ecdsa-p256 ecdsa-p384 ed25519 rsa-3072; do
   step "blob, $type"
   if [ "$type" != ed25519 ]; then
