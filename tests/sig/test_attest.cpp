@@ -185,7 +185,7 @@ TEST_CASE("attestations are appended one layer each, and an identical layer is n
   CHECK(snapshot(f.built.dir) == before);
 }
 
-TEST_CASE("--replace drops earlier attestations of the same type only, read from the statement",
+TEST_CASE("replace drops earlier attestations of the same type only, read from the statement",
           "[sig][attest]") {
   Fixture f;
   sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, R"({"n":1})"));
@@ -313,7 +313,7 @@ TEST_CASE("the .att manifest holds at most 100 attestations: the 101st is refuse
         }).code == ErrorCode::kLimit);
 }
 
-TEST_CASE("--format bundle attaches a v0.3 bundle referrer with the predicateType annotation",
+TEST_CASE("the bundle format attaches a v0.3 bundle referrer with the predicateType annotation",
           "[sig][attest][bundle]") {
   Fixture f;
   auto done = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, "{}"),
