@@ -57,11 +57,6 @@ void check_flags(const AttestArgs& a) {
   if (!a.materials.empty() && a.predicate != kAutoPredicate) {
     throw trust::UsageError("--material goes with --predicate auto only");
   }
-  if (a.replace && a.format == "bundle") {
-    throw trust::UsageError(
-        "--replace works with --format cosign only: a bundle referrer cannot be taken back out "
-        "of a registry's referrers listing safely");
-  }
 }
 
 Input read_input(const AttestArgs& a, const std::string& now) {
@@ -102,7 +97,7 @@ int run_attest(const AttestArgs& a) {
                                        .replace = a.replace,
                                        .what = "statement",
                                        .created = {}};
-  base.validate();
+  base.validate();  // --replace with --format bundle
   const auto now = trust::sig::rfc3339_now();
   auto input = read_input(a, now);
   // The key next: a wrong password or key costs no registry request.

@@ -101,11 +101,8 @@ namespace {
 // The predicateType of the statement inside an .att layer's envelope, as cosign's replace op
 // reads it (envelope JSON → base64 payload → statement JSON), or nullopt when it cannot be read.
 // Unverified: it only decides what --replace drops, never what is trusted.
-std::optional<std::string> layer_predicate_type(oci::ImageStore& store,
-                                                const oci::Descriptor& layer) {
+std::optional<std::string> envelope_predicate_type(ByteView blob, const std::string& what) {
   try {
-    const auto what = store.describe() + ": attestation layer " + layer.digest.str();
-    auto blob = store.fetch_blob(layer, kMaxDsseEnvelopeBytes);
     auto envelope = detail::parse_json(blob, what, kMaxDsseEnvelopeBytes);
     auto payload = base64_decode(detail::require_string(envelope, "payload", what), what);
     auto statement = detail::parse_json(payload, what + " payload", kMaxStatementBytes);
@@ -115,6 +112,62 @@ std::optional<std::string> layer_predicate_type(oci::ImageStore& store,
   }
 }
 
+// Which layers of the .att manifest hold a statement of `predicate_type`, by layer digest: each
+// layer read once, those there now several at a time (ImageSource::fetch_blobs), one that a
+// concurrent writer added later when the merge loop first offers it. A layer too large to be an
+// envelope, or unreadable, is kept.
+class SameTypeLayers {
+ public:
+  SameTypeLayers(oci::ImageStore& store, std::string predicate_type)
+      : store_(store), type_(std::move(predicate_type)) {}
+
+  void prefetch(const std::string& tag) {
+    auto desc = store_.find_tag(tag);
+    if (!desc) return;
+    std::vector<oci::Descriptor> todo;
+    for (auto& l : oci::Manifest::parse(store_.fetch_manifest(*desc), what(tag)).layers) {
+      if (l.size > kMaxDsseEnvelopeBytes) {
+        known_[l.digest] = false;
+      } else if (known_.emplace(l.digest, false).second) {
+        todo.push_back(std::move(l));
+      }
+    }
+    try {
+      store_.fetch_blobs(todo, kMaxDsseEnvelopeBytes, [&](std::size_t i, Bytes blob) {
+        known_[todo[i].digest] = envelope_predicate_type(blob, layer_what(todo[i])) == type_;
+      });
+    } catch (const Error&) {
+      for (const auto& l : todo) known_.erase(l.digest);  // read one at a time when offered
+    }
+  }
+
+  bool operator()(const oci::Descriptor& layer) {
+    auto it = known_.find(layer.digest);
+    if (it != known_.end()) return it->second;
+    bool same = false;
+    if (layer.size <= kMaxDsseEnvelopeBytes) {
+      try {
+        same = envelope_predicate_type(store_.fetch_blob(layer, kMaxDsseEnvelopeBytes),
+                                       layer_what(layer)) == type_;
+      } catch (const Error&) {
+        same = false;  // unreadable: kept
+      }
+    }
+    return known_.emplace(layer.digest, same).first->second;
+  }
+
+ private:
+  std::string what(const std::string& tag) const {
+    return store_.describe() + ": attestation manifest " + tag;
+  }
+  std::string layer_what(const oci::Descriptor& l) const {
+    return store_.describe() + ": attestation layer " + l.digest.str();
+  }
+  oci::ImageStore& store_;
+  std::string type_;
+  std::map<Digest, bool> known_;
+};
+
 Attested attest_cosign(oci::ImageStore& store, const oci::Descriptor& image,
                        const DsseEnvelope& envelope, const Statement& statement, bool replace) {
   const auto json = envelope.to_json();
@@ -123,19 +176,13 @@ Attested attest_cosign(oci::ImageStore& store, const oci::Descriptor& image,
       .blob = as_bytes(json),
       .annotations = {{std::string(kSignatureAnnotation), ""},
                       {std::string(kPredicateTypeAnnotation), statement.predicate_type}}};
-  std::map<Digest, bool> same_type;  // by layer digest: each read once across merge attempts
+  const auto tag = attestation_tag(image.digest);
+  SameTypeLayers same_type(store, statement.predicate_type);
   DropLayer drop;
   if (replace) {
-    drop = [&](const oci::Descriptor& l) {
-      auto it = same_type.find(l.digest);
-      if (it == same_type.end()) {
-        it = same_type.emplace(l.digest, layer_predicate_type(store, l) == statement.predicate_type)
-                 .first;
-      }
-      return it->second;
-    };
+    same_type.prefetch(tag);
+    drop = [&same_type](const oci::Descriptor& l) { return same_type(l); };
   }
-  const auto tag = attestation_tag(image.digest);
   const auto done = append_cosign_layer(store, tag, layer, "attestation", drop);
   return {.image = image.digest,
           .format = AttestFormat::kCosign,
