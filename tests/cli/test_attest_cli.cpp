@@ -298,3 +298,37 @@ TEST_CASE("sigil attest --type vuln wraps a Trivy report into cosign's vuln pred
   CHECK(st["predicate"]["scanner"]["result"] == json::parse(report));
   CHECK(st["predicate"]["scanner"].contains("uri"));
 }
+
+TEST_CASE(
+    "sigil attest writes nothing for a wrong password or statement or type, or a read-only source",
+    "[cli][attest]") {
+  Layout l;
+  auto p = l.write("p.json", R"({"a":1})");
+  auto wrong = l.write("wrong.txt", "not the password\n");
+  auto empty = l.write("empty.json", R"({"_type":"https://in-toto.io/Statement/v1","subject":[],)"
+                                     R"("predicateType":"https://example.com/t","predicate":{}})");
+  const auto before = l.files();
+
+  auto pw = run_process({kSigil, "attest", "--key", kKey, "--password-file", wrong.string(),
+                         "--predicate", p.string(), l.ref},
+                        clean_env());
+  CHECK(pw.exit_code == 3);
+  CHECK(pw.err ==
+        "sigil: error: " + kKey + ": wrong password or corrupted key (decryption failed)\n");
+
+  auto st = attest({"--statement", empty.string(), l.ref});
+  CHECK(st.exit_code == 3);
+  CHECK(st.err == "sigil: error: " + empty.string() + ": in-toto statement has no subject\n");
+
+  auto ty = attest({"--type", "nosuch", "--predicate", p.string(), l.ref});
+  CHECK(ty.exit_code == 2);
+  CHECK(ty.err ==
+        "sigil: error: unknown predicate type 'nosuch' (expected one of: slsaprovenance, "
+        "slsaprovenance02, slsaprovenance1, link, spdx, spdxjson, cyclonedx, vuln, openvex, "
+        "custom, or an absolute URI)\n");
+
+  auto ro = attest({"--predicate", p.string(), "docker-archive:" + (l.tmp / "none.tar").string()});
+  CHECK(ro.exit_code == 3);
+  CHECK_THAT(ro.err, Catch::Contains("docker-archive sources are read-only"));
+  CHECK(l.files() == before);
+}
