@@ -42,6 +42,19 @@ constexpr std::string_view kSlsa = "https://slsa.dev/provenance/v1";
 constexpr std::string_view kCustom = "https://cosign.sigstore.dev/attestation/v1";
 constexpr std::string_view kSpdx = "https://spdx.dev/Document";
 
+// Predicates in the shape their type demands (tests/data/predicates: what the tools write).
+std::string slsa(int n = 0) {
+  auto j = json::parse(sigil::test::read_text_file(std::string(SIGIL_TEST_DATA) +
+                                                   "/predicates/slsa-v1-github-generator.json"));
+  j["buildDefinition"]["externalParameters"]["n"] = n;
+  return j.dump();
+}
+std::string spdx() {
+  return json::parse(sigil::test::read_text_file(std::string(SIGIL_TEST_DATA) +
+                                                 "/predicates/syft-spdx.json"))
+      .dump();
+}
+
 // A layout with one image tagged "app".
 struct Fixture {
   sigil::test::TempDir tmp;
@@ -101,7 +114,7 @@ json verified_statement(const std::string& envelope_json, const PrivateKey& key 
 TEST_CASE("attest writes one .att layer exactly as cosign does, its envelope signed over the PAE",
           "[sig][attest]") {
   Fixture f;
-  const auto st = f.statement(kSlsa, R"({"buildDefinition":{"buildType":"x"}})");
+  const auto st = f.statement(kSlsa, slsa(7));
   auto done = sig::attest_image(*f.store, f.image, test_key(), st);
   CHECK(done.appended);
   CHECK(done.replaced == 0);
@@ -153,7 +166,7 @@ TEST_CASE("attest writes one .att layer exactly as cosign does, its envelope sig
         json::parse(R"([{"name":"127.0.0.1:5000/lab/app","digest":{"sha256":")" +
                     f.image.digest.hex() + R"("},"annotations":{}}])"));
   CHECK(statement["predicateType"] == kSlsa);
-  CHECK(statement["predicate"] == json::parse(R"({"buildDefinition":{"buildType":"x"}})"));
+  CHECK(statement["predicate"] == json::parse(slsa(7)));
   // Another key does not verify it.
   auto other = sig::DsseEnvelope::parse(as_bytes(envelope), "envelope");
   const PublicKey wrong[] = {test_key(KeyType::kEcdsaP256, 1).public_key()};
@@ -163,8 +176,8 @@ TEST_CASE("attest writes one .att layer exactly as cosign does, its envelope sig
 TEST_CASE("attestations are appended one layer each, and an identical layer is not added twice",
           "[sig][attest]") {
   Fixture f;
-  auto a = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa));
-  auto b = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, "{}"));
+  auto a = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, slsa()));
+  auto b = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, spdx()));
   CHECK(a.blob != b.blob);
   auto m = att_manifest(*f.store, f.image.digest);
   REQUIRE(m.layers.size() == 2);
@@ -188,9 +201,9 @@ TEST_CASE("attestations are appended one layer each, and an identical layer is n
 TEST_CASE("replace drops earlier attestations of the same type only, read from the statement",
           "[sig][attest]") {
   Fixture f;
-  sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, R"({"n":1})"));
-  auto sbom = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, "{}"));
-  sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, R"({"n":2})"));
+  sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, slsa(1)));
+  auto sbom = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, spdx()));
+  sig::attest_image(*f.store, f.image, test_key(), f.statement(kSlsa, slsa(2)));
   // A layer whose annotation claims SLSA but whose statement is a CodeReview (cosign < 1.5
   // bytes): cosign's replace op goes by the statement, so it stays.
   const auto kyverno =
@@ -212,7 +225,7 @@ TEST_CASE("replace drops earlier attestations of the same type only, read from t
   REQUIRE(att_manifest(*f.store, f.image.digest).layers.size() == 5);
 
   auto done = sig::attest_image(
-      *f.store, f.image, test_key(), f.statement(kSlsa, R"({"n":3})"),
+      *f.store, f.image, test_key(), f.statement(kSlsa, slsa(3)),
       {.format = sig::AttestFormat::kCosign, .replace = true, .what = "statement", .created = {}});
   CHECK(done.appended);
   CHECK(done.replaced == 2);
@@ -222,7 +235,9 @@ TEST_CASE("replace drops earlier attestations of the same type only, read from t
   CHECK(m.layers[1].digest == Digest::of(as_bytes(kyverno)));
   CHECK(m.layers[2].digest == Digest::of(as_bytes(junk)));
   CHECK(m.layers[3].digest == done.blob);
-  CHECK(verified_statement(blob_text(*f.store, m.layers[3]))["predicate"]["n"] == 3);
+  CHECK(verified_statement(blob_text(
+            *f.store, m.layers[3]))["predicate"]["buildDefinition"]["externalParameters"]["n"] ==
+        3);
 
   // The kyverno layer goes when its own type is the one replaced.
   sig::attest_image(
@@ -316,7 +331,7 @@ TEST_CASE("the .att manifest holds at most 100 attestations: the 101st is refuse
 TEST_CASE("the bundle format attaches a v0.3 bundle referrer with the predicateType annotation",
           "[sig][attest][bundle]") {
   Fixture f;
-  auto done = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, "{}"),
+  auto done = sig::attest_image(*f.store, f.image, test_key(), f.statement(kSpdx, spdx()),
                                 {.format = sig::AttestFormat::kBundle,
                                  .replace = false,
                                  .what = "statement",
