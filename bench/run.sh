@@ -14,6 +14,8 @@
 #   b. 4 layers of 256 MiB: wall time of one `sigil digest --layers` vs the sum of the 4 single-layer runs
 #      (target <= 0.65 on 2 cores).
 #   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
+#   d. `sigil attest` / `sigil sign` on one image in a local registry (bench/attest.sh), when
+#      docker-registry is installed.
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -216,6 +218,21 @@ row "c. sigil verify of a signed 1-layer (%s MiB) layout, process start to exit,
 row "   median %s ms %s" "${verify_ms:-n/a}" "$verify_note"
 
 # ---------------------------------------------------------------------------------------------
+# d. attest / sign on one image in a local registry (bench/attest.sh; issue 9)
+ratio_att=
+if command -v docker-registry >/dev/null; then
+  log "d. sigil attest vs sigil sign (bench/attest.sh)"
+  if att_out=$(bash "$root/bench/attest.sh" $([ $quick = 1 ] && echo --quick) --sigil "$sigil" 2>"$work/last.err"); then
+    row ""
+    while IFS= read -r line; do row "%s" "$line"; done <<<"$att_out"
+    ratio_att=$(awk '/^ *attest \/ sign/ { print $NF }' <<<"$att_out")
+  else
+    log "bench/attest.sh failed:"; sed 's/^/    /' "$work/last.err" | tail -n 5 >&2
+    errors=$((errors + 1))
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
 row ""
 row "targets (issues 2 and 7)                       measured   target     verdict"
 row "   %-42s %8s   %-9s  %s" "sigil digest / in-memory limit" "${ratio_limit:-n/a}" ">= 0.95" "$(verdict "$ratio_limit" ">=" 0.95)"
@@ -227,6 +244,7 @@ row "   %-42s %8s   %-9s  %s" "gzip: sigil peak RSS (MiB)" "${rss_gz_mib:-n/a}" 
 row "   %-42s %8s   %-9s  %s" "4-layer wall / sum of single-layer walls" "${ratio_b:-n/a}" "<= 0.65" "$(verdict "$ratio_b" "<=" 0.65)"
 row "   %-42s %8s   %-9s  %s" "gzip: sigil / (zcat | openssl dgst)" "${ratio_gz:-n/a}" "-" "info"
 row "   %-42s %8s   %-9s  %s" "verify, median ms" "${verify_ms:-n/a}" "-" "info"
+row "   %-42s %8s   %-9s  %s" "attest / sign, median (registry)" "${ratio_att:-n/a}" "-" "info"
 
 header="sigil benchmarks $([ $quick = 1 ] && echo '(--quick) ')$(date -u +%Y-%m-%dT%H:%MZ)
 commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); $(openssl version | cut -d' ' -f1-2)

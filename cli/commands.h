@@ -8,6 +8,7 @@ namespace sigil::cli {
 
 void register_key_commands(Program& prog);   // keys/: sigil key generate|public|import|fingerprint
 void register_sign_commands(Program& prog);  // sign/: sigil sign
+void register_attest_commands(Program& prog);     // sign/: sigil attest
 void register_blob_sign_commands(Program& prog);  // sign/: sigil sign-blob, attest-blob
 void register_copy_commands(Program& prog);       // sign/: sigil copy
 void register_login_commands(Program& prog);      // sign/: sigil login, sigil logout

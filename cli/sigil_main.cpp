@@ -5,6 +5,7 @@ int main(int argc, char** argv) {
                          argv, [](sigil::cli::Program& prog) {
                            sigil::cli::register_key_commands(prog);
                            sigil::cli::register_sign_commands(prog);
+                           sigil::cli::register_attest_commands(prog);
                            sigil::cli::register_blob_sign_commands(prog);
                            sigil::cli::register_verify_commands(prog);
                            sigil::cli::register_blob_verify_commands(prog);

@@ -64,7 +64,8 @@ std::vector<std::string> command_of(const std::string& line) {
       "key",         "sign",       "verify",      "digest",      "triangulate",
       "tree",        "copy",       "login",       "logout",      "version",
       "man",         "completion", "generate",    "public",      "import",
-      "fingerprint", "sign-blob",  "verify-blob", "attest-blob", "verify-blob-attestation"};
+      "fingerprint", "sign-blob",  "verify-blob", "attest-blob", "verify-blob-attestation",
+      "attest"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;

@@ -350,7 +350,7 @@ TEST_CASE("an unknown or mistyped command is named with the command it resembles
       {{"sigil-verify", "sign", "--key", kKey, "oci:img:latest"},
        "sigil-verify: error: unknown command 'sign' for sigil-verify (see sigil-verify --help)\n"},
       {{"sigil"},
-       "sigil: error: sigil needs a command: key, sign, sign-blob, attest-blob, verify, "
+       "sigil: error: sigil needs a command: key, sign, attest, sign-blob, attest-blob, verify, "
        "verify-blob, verify-blob-attestation, digest, triangulate, tree, copy, login, logout, "
        "version, man, completion (see sigil --help)\n"},
       {{"sigil", "key"},

@@ -9,7 +9,9 @@
 #      `node verify-dsse.mjs ENVELOPE PUB` must print VERIFIED; with another key or another digest
 #      they must print FAILED (so this test can fail);
 #   4. `sigil verify` of the same layout reports the signature with "format": "bundle";
-#   5. release files: `sigil sign-blob --bundle` (messageSignature) and `sigil attest-blob --bundle`
+#   5. image attestations: `sigil attest --format bundle` bundles VERIFIED for the image digest and
+#      key, FAILED for another digest or key;
+#   6. release files: `sigil sign-blob --bundle` (messageSignature) and `sigil attest-blob --bundle`
 #      (DSSE) bundles VERIFIED for their file and key, FAILED for another file or key.
 # Usage: sigstore_js.sh SIGIL_BIN_DIR TEST_DATA_DIR
 # node_modules are cached in ~/.cache/sigil-sigstore-js/<sha256 of package-lock.json>.
@@ -160,5 +162,26 @@ for type in ecdsa-p256 ecdsa-p384 ed25519 rsa-3072; do
     "$tmp/$type.att.json" "$tmp/release.txt" --key "$tmp/$type.pub"
   expect FAILED "verify-bundle, attestation, another file" node "$sjs/verify-bundle.mjs" \
     "$tmp/$type.att.json" "$tmp/other.txt" --key "$tmp/$type.pub"
+done
+# Image attestations (sigil attest --format bundle): a DSSE envelope over an in-toto statement about
+# the image, in a bundle referrer with its own predicate type.
+printf '{"reviewed":true,"by":"interop"}' > "$tmp/review.json"
+for type in ecdsa-p256 ed25519; do
+  step "attestation, $type"
+  layout=$tmp/att-$type
+  cp -r "$data/sample-layout" "$layout"
+  chmod -R u+w "$layout"
+  "$bin/sigil" attest --format bundle --key "$tmp/$type.key" --type https://example.com/review/v1 \
+    --predicate "$tmp/review.json" "oci:$layout:latest" 2>/dev/null ||
+    fail "sigil attest --format bundle ($type) failed"
+  extract_bundle "$layout" "$image" "$tmp/$type.imgatt.json" || fail "could not extract the attestation bundle"
+  expect VERIFIED "verify-bundle, image attestation" node "$sjs/verify-bundle.mjs" \
+    "$tmp/$type.imgatt.json" --digest "$image" --key "$tmp/$type.pub"
+  expect VERIFIED "verify-dsse, image attestation" node "$sjs/verify-dsse.mjs" \
+    "$tmp/$type.imgatt.json.envelope.json" "$tmp/$type.pub" --payload-type application/vnd.in-toto+json
+  expect FAILED "verify-bundle, image attestation, another digest" node "$sjs/verify-bundle.mjs" \
+    "$tmp/$type.imgatt.json" --digest "sha256:$(printf '0%.0s' $(seq 64))" --key "$tmp/$type.pub"
+  expect FAILED "verify-bundle, image attestation, another key" node "$sjs/verify-bundle.mjs" \
+    "$tmp/$type.imgatt.json" --digest "$image" --key "$tmp/other.pub"
 done
 echo "PASS sigstore-js interop: bundles and DSSE envelopes from sigil VERIFIED by sigstore-js"

@@ -113,55 +113,68 @@ std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source
 
 namespace {
 
-// The layers of the current signature manifest under `tag` (empty when there is none).
-std::vector<oci::Descriptor> current_layers(oci::ImageStore& store, const std::string& tag) {
+// The layers of the current attachment manifest under `tag` (empty when there is none).
+std::vector<oci::Descriptor> current_layers(oci::ImageStore& store, const std::string& tag,
+                                            const std::string& what) {
   auto existing = store.find_tag(tag);
   if (!existing) return {};
   auto bytes = store.fetch_manifest(*existing);
-  return oci::Manifest::parse(bytes, store.describe() + ": signature manifest " + tag).layers;
+  return oci::Manifest::parse(bytes, what).layers;
 }
 
-bool has_layer(const std::vector<oci::Descriptor>& layers, const Digest& payload,
-               const std::string& signature_b64) {
-  for (const auto& l : layers) {
-    auto ann = l.annotations.find(std::string(kSignatureAnnotation));
-    if (l.digest == payload && ann != l.annotations.end() && ann->second == signature_b64) {
-      return true;
-    }
-  }
-  return false;
+bool same_layer(const oci::Descriptor& l, const oci::Descriptor& wanted) {
+  return l.media_type == wanted.media_type && l.digest == wanted.digest &&
+         l.annotations == wanted.annotations;
+}
+
+bool has_layer(const std::vector<oci::Descriptor>& layers, const oci::Descriptor& wanted) {
+  return std::any_of(layers.begin(), layers.end(),
+                     [&](const oci::Descriptor& l) { return same_layer(l, wanted); });
 }
 
 }  // namespace
 
-bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteView payload,
-                             ByteView signature) {
-  const auto tag = signature_tag(image);
-  const auto payload_digest = Digest::of(payload);
-  const auto signature_b64 = base64_encode(signature);
-  bool appended = false;
+CosignAppend append_cosign_layer(oci::ImageStore& store, const std::string& tag,
+                                 const CosignLayer& layer, std::string_view kind,
+                                 const DropLayer& drop) {
+  const std::string what = store.describe() + ": " + std::string(kind) + " manifest " + tag;
+  const std::string noun = std::string(kind) + " layers";
+  oci::Descriptor wanted;
+  wanted.media_type = layer.media_type;
+  wanted.digest = Digest::of(layer.blob);
+  wanted.size = layer.blob.size();
+  wanted.annotations = layer.annotations;
+  // The layers `drop` removes, other than ours (the new layer is never offered to it).
+  const auto dropped_by = [&](const oci::Descriptor& l) {
+    return drop && !same_layer(l, wanted) && drop(l);
+  };
+  CosignAppend out{.appended = false, .dropped = 0, .layers = 0};
   bool blob_stored = false;
 
-  // Read, append, write, re-read, and read again once the other writers had time to write: a
-  // signer that finds its layer gone (another signer's manifest replaced ours) merges again.
+  // Read, merge, write, re-read, and read again once the other writers had time to write: a
+  // writer that finds its layer gone (another writer's manifest replaced ours), or a dropped
+  // layer back, merges again.
   merge_until_stable(
-      store.describe() + ": signature manifest " + tag,
+      what,
       [&]() -> MergeStep {
-        auto layers = current_layers(store, tag);
-        if (has_layer(layers, payload_digest, signature_b64)) return MergeStep::kDone;
-        limits::check(layers.size() + 1, limits::kMaxSignaturesPerImage,
-                      store.describe() + ": signature manifest " + tag + " with this one",
-                      "signature layers");
-        if (!blob_stored) {
-          store.put_blob(payload, payload_digest);
-          blob_stored = true;
+        auto layers = current_layers(store, tag, what);
+        const bool present = has_layer(layers, wanted);
+        const auto to_drop =
+            static_cast<std::size_t>(std::count_if(layers.begin(), layers.end(), dropped_by));
+        if (present && to_drop == 0) {
+          out.layers = layers.size();
+          return MergeStep::kDone;
         }
-        oci::Descriptor layer;
-        layer.media_type = std::string(media_type::kCosignSimpleSigning);
-        layer.digest = payload_digest;
-        layer.size = payload.size();
-        layer.annotations[std::string(kSignatureAnnotation)] = signature_b64;
-        layers.push_back(std::move(layer));
+        std::erase_if(layers, dropped_by);
+        if (!present) {
+          limits::check(layers.size() + 1, limits::kMaxSignaturesPerImage, what + " with this one",
+                        noun);
+          if (!blob_stored) {
+            store.put_blob(layer.blob, wanted.digest);
+            blob_stored = true;
+          }
+          layers.push_back(wanted);
+        }
 
         auto config = signature_config(layers);
         oci::Manifest m;
@@ -174,13 +187,25 @@ bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteVi
         store.put_blob(as_bytes(config), m.config.digest);
         auto json = m.to_json();
         store.set_tag(tag, store.put_manifest(as_bytes(json), media_type::kOciManifest));
-        appended = true;
-        return has_layer(current_layers(store, tag), payload_digest, signature_b64)
-                   ? MergeStep::kWritten
-                   : MergeStep::kRetry;
+        if (!present) out.appended = true;
+        out.dropped = to_drop;
+        out.layers = m.layers.size();
+        const auto now = current_layers(store, tag, what);
+        const bool held =
+            has_layer(now, wanted) && std::none_of(now.begin(), now.end(), dropped_by);
+        return held ? MergeStep::kWritten : MergeStep::kRetry;
       },
       store.merge_settle_time(), [&store](std::chrono::milliseconds d) { store.wait_to_merge(d); });
-  return appended;
+  return out;
+}
+
+bool append_cosign_signature(oci::ImageStore& store, const Digest& image, ByteView payload,
+                             ByteView signature) {
+  const CosignLayer layer{
+      .media_type = std::string(media_type::kCosignSimpleSigning),
+      .blob = payload,
+      .annotations = {{std::string(kSignatureAnnotation), base64_encode(signature)}}};
+  return append_cosign_layer(store, signature_tag(image), layer, "signature").appended;
 }
 
 }  // namespace trust::sig

@@ -1,28 +1,18 @@
 #include "libtrust/sig/referrers.h"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 
 #include "libtrust/core/error.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/core/text.h"
+#include "libtrust/sig/attest.h"
 #include "libtrust/sig/dsse.h"
 #include "libtrust/sig/intoto.h"
 #include "sig/limit_reason.h"
 
 namespace trust::sig {
 namespace {
-
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
 
 oci::Descriptor empty_config() {
   oci::Descriptor d;
@@ -87,7 +77,7 @@ oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& sub
     m.annotations[std::string(kAnnotationBundlePredicateType)] = std::string(predicate_type);
   }
   m.annotations[std::string(kAnnotationCreated)] =
-      created.empty() ? now_rfc3339() : std::string(created);
+      created.empty() ? rfc3339_now() : std::string(created);
   const auto manifest_json = m.to_json();
   auto desc = store.put_manifest(as_bytes(manifest_json), media_type::kOciManifest);
   desc.artifact_type = m.artifact_type;

@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libtrust/core/bytes.h"
@@ -60,9 +62,38 @@ TRUST_API std::optional<oci::Descriptor> visit_cosign_signatures(
 TRUST_API std::optional<SignatureManifest> read_cosign_signatures(oci::ImageSource& source,
                                                                   const Digest& image);
 
+// One layer to append to a cosign attachment manifest (.sig or .att): its blob, media type and
+// annotations, exactly as they are written.
+struct CosignLayer {
+  std::string media_type;
+  ByteView blob;
+  std::map<std::string, std::string> annotations;
+};
+
+// Decides, for each layer already in the manifest, whether the append drops it (--replace). The
+// new layer itself is never offered.
+using DropLayer = std::function<bool(const oci::Descriptor&)>;
+
+struct CosignAppend {
+  bool appended = true;     // false: an identical layer was already there (nothing written)
+  std::size_t dropped = 0;  // layers `drop` removed in the write that held
+  std::size_t layers = 0;   // layers of the manifest as written (or found)
+};
+
+// The one append to a cosign attachment manifest, for signatures and attestations alike: reads
+// the manifest under `tag` (creating it if absent), drops the layers `drop` picks, appends
+// `layer` and moves the tag, then confirms through core/retry.h's merge loop that no concurrent
+// writer's manifest replaced ours (merging again if one did), so that every writer's layer is
+// kept. An identical layer (same media type, digest and annotations) is not appended twice.
+// Refuses (LimitError, nothing written) to grow past limits::kMaxSignaturesPerImage layers.
+// `kind` ("signature", "attestation") names the manifest and its layers in messages.
+TRUST_API CosignAppend append_cosign_layer(oci::ImageStore& store, const std::string& tag,
+                                           const CosignLayer& layer, std::string_view kind,
+                                           const DropLayer& drop = {});
+
 // Appends a signature layer to the .sig manifest of `image` (creating it if absent) and moves the
-// tag. Returns false, writing nothing, if an identical layer (same payload and signature) is
-// already there. Refuses to grow past limits::kMaxSignaturesPerImage.
+// tag, through append_cosign_layer. Returns false, writing nothing, if an identical layer (same
+// payload and signature) is already there. Refuses to grow past limits::kMaxSignaturesPerImage.
 TRUST_API bool append_cosign_signature(oci::ImageStore& store, const Digest& image,
                                        ByteView payload, ByteView signature);
 
