@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "libtrust/core/error.h"
 #include "libtrust/core/media_type.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/attachments.h"
@@ -82,11 +83,17 @@ std::vector<StoredAttestation> attestations_of(trust::oci::ImageSource& source,
             [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [i, a] : att_layers) out.push_back(std::move(a));
   if (bundles) {
-    auto referrers = trust::sig::read_bundle_referrers(source, digest);
-    for (auto& r : referrers) {
-      auto e = trust::sig::to_entity(std::move(r));
-      if (e.claimed_predicate_type == trust::sig::kCosignSignPredicateType) continue;
-      out.push_back(stored(e));
+    // A listing whose manifests cannot be read is still listed above: tree shows what is there.
+    try {
+      auto referrers = trust::sig::read_bundle_referrers(source, digest);
+      for (auto& r : referrers) {
+        auto e = trust::sig::to_entity(std::move(r));
+        if (e.claimed_predicate_type == trust::sig::kCosignSignPredicateType) continue;
+        out.push_back(stored(e));
+      }
+    } catch (const trust::Error& e) {
+      out.push_back(StoredAttestation{
+          .origin = "bundle referrers", .predicate_type = "", .signer = {}, .problem = e.what()});
     }
   }
   return out;
