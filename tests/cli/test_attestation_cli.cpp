@@ -155,3 +155,26 @@ TEST_CASE("sigil download attestation prints each envelope as one line and warns
   CHECK(s.out == "{\"spdxVersion\":\"SPDX-2.3\"}\n");
   CHECK_THAT(s.err, Catch::Contains("warning: not verified: these SBOMs are printed"));
 }
+
+TEST_CASE(
+    "verify-attestation --where: a malformed pointer is exit 2, one at nothing fails (exit 1)",
+    "[cli][attestation][where]") {
+  Image img;
+  put_attestations(*img.store, img.digest,
+                   {att_layer(statement_for(img.digest, kSlsa, kPredicate), test_key())});
+  auto malformed = img.verify({"--type", "slsaprovenance", "--where", "runDetails=x"});
+  CHECK(malformed.exit_code == 2);
+  CHECK_THAT(malformed.err, Catch::Contains("runDetails=x"));
+  auto nothing = img.verify({"--type", "slsaprovenance", "--where", "/no/such=x"});
+  CHECK(nothing.exit_code == 1);
+  CHECK_THAT(nothing.err, Catch::Contains("does not count: condition /no/such=x fails: "));
+  auto holds =
+      img.verify({"--type", "slsaprovenance", "--where",
+                  "/runDetails/builder/id=https://github.com/org/builder", "--output", "json"});
+  INFO(holds.err);
+  CHECK(holds.exit_code == 0);
+  CHECK(holds.out == statement_for(img.digest, kSlsa, kPredicate).serialize() + "\n");
+  CHECK_THAT(holds.err,
+             Catch::Contains("every condition holds (/runDetails/builder/id=https://github.com/"
+                             "org/builder)"));
+}
