@@ -16,6 +16,7 @@
 #include "libtrust/core/limits.h"
 #include "libtrust/crypto/key_file.h"
 #include "libtrust/oci/layout.h"
+#include "libtrust/sig/attachments.h"
 #include "libtrust/sig/collect.h"
 #include "sig/sig_test_util.h"
 #include "support/layout_builder.h"
@@ -466,6 +467,30 @@ TEST_CASE("download: the stored envelopes and SBOMs, filtered by their unverifie
   auto sboms = check::stored_sboms(*f.store, f.a.digest);
   REQUIRE(sboms.size() == 1);
   CHECK(sboms[0].json == R"({"spdxVersion":"SPDX-2.3"})");
+  // A legacy .sbom tag (cosign attach sbom): its JSON layer follows the attestations' SBOMs.
+  {
+    const std::string doc = R"({"bomFormat":"CycloneDX","specVersion":"1.5"})";
+    oci::Manifest m;
+    m.schema_version = 2;
+    m.media_type = std::string(media_type::kOciManifest);
+    m.config.media_type = std::string(media_type::kOciConfig);
+    m.config.digest = Digest::of(as_bytes("{}"));
+    m.config.size = 2;
+    f.store->put_blob(as_bytes("{}"), m.config.digest);
+    oci::Descriptor layer;
+    layer.media_type = "application/vnd.cyclonedx+json";
+    layer.digest = Digest::of(as_bytes(doc));
+    layer.size = doc.size();
+    f.store->put_blob(as_bytes(doc), layer.digest);
+    m.layers.push_back(layer);
+    auto json = m.to_json();
+    f.store->set_tag(sig::attachment_tag(f.a.digest, sig::AttachmentKind::kSbom),
+                     f.store->put_manifest(as_bytes(json), media_type::kOciManifest));
+  }
+  sboms = check::stored_sboms(*f.store, f.a.digest);
+  REQUIRE(sboms.size() == 2);
+  CHECK(sboms[1].origin == ".sbom layer 0");
+  CHECK(sboms[1].json == R"({"bomFormat":"CycloneDX","specVersion":"1.5"})");
   CHECK(code_of([&] {
           (void)check::stored_attestations(*f.store, f.a.digest, std::string("no such"));
         }) == ErrorCode::kUsage);

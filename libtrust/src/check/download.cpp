@@ -100,13 +100,13 @@ std::vector<StoredDocument> stored_sboms(oci::ImageSource& source, const Digest&
   for (std::size_t i = 0; i < manifest.layers.size(); ++i) {
     const auto& layer = manifest.layers[i];
     const std::string origin = ".sbom layer " + std::to_string(i);
-    limits::check(layer.size, kMaxSbomLayerBytes, what + ": " + origin, "bytes");
+    limits::check(layer.size, limits::kMaxSbomLayerBytes, what + ": " + origin, "bytes");
     std::optional<Bytes> blob;
-    source.fetch_blobs({layer}, kMaxSbomLayerBytes,
+    source.fetch_blobs({layer}, limits::kMaxSbomLayerBytes,
                        [&](std::size_t, Bytes b) { blob = std::move(b); });
     if (!blob) continue;
     // Strict, with the JSON caps (duplicate keys and excess nesting refused), as every document.
-    auto j = detail::parse_json(*blob, what + ": " + origin, kMaxSbomLayerBytes);
+    auto j = detail::parse_json(*blob, what + ": " + origin, limits::kMaxSbomLayerBytes);
     out.push_back(StoredDocument{
         .origin = origin, .predicate_type = "", .json = ascii(ordered_json::parse(j.dump()))});
   }

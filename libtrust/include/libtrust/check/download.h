@@ -15,9 +15,6 @@
 
 namespace trust::check {
 
-// Largest legacy .sbom layer read (cosign attach sbom): an SBOM may be large, but is held whole.
-inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
-
 struct StoredDocument {
   std::string origin;  // "cosign .att layer 0", "referrer manifest sha256:…", ".sbom layer 0"
   std::string predicate_type;  // the (unverified) statement's predicateType, "" for a .sbom layer
@@ -34,7 +31,8 @@ TRUST_API std::vector<StoredDocument> stored_attestations(
 
 // The SBOM documents of `image`: the predicates of its SPDX and CycloneDX attestations (as
 // stored_attestations finds them), then each layer of a legacy "sha256-<hex>.sbom" tag that is
-// JSON (at most kMaxSbomLayerBytes each by its descriptor, else InputError).
+// JSON (at most limits::kMaxSbomLayerBytes each by its descriptor, else LimitError; not JSON:
+// InputError).
 TRUST_API std::vector<StoredDocument> stored_sboms(oci::ImageSource& source, const Digest& image);
 
 }  // namespace trust::check
