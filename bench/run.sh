@@ -16,6 +16,8 @@
 #   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
 #   d. `sigil attest` / `sigil sign` on one image in a local registry (bench/attest.sh), when
 #      docker-registry is installed.
+#   e. bench/attestations.sh: verify-attestation of an image with 50 attestations in a local
+#      registry, requests and median wall time next to `sigil verify` (needs docker-registry).
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -25,7 +27,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 22 -- "$@"
+bench_args 24 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -251,6 +253,14 @@ commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown); $(n
 load average before the run: $load_start (ratios are only meaningful on an otherwise idle machine)"
 mkdir -p "$root/bench/results"
 { echo "$header"; echo; printf '%s\n' "${out[@]}"; } | tee "$root/bench/results/latest.txt"
+echo
+if command -v docker-registry >/dev/null && command -v hyperfine >/dev/null; then
+  quick_flag=()
+  [ $quick = 1 ] && quick_flag=(--quick)
+  bash "$root/bench/attestations.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+else
+  log "e. attestations skipped: docker-registry or hyperfine missing"
+fi
 if [ $errors -ne 0 ]; then
   echo "bench: $errors command(s) failed; see above" >&2
   exit 1

@@ -13,6 +13,10 @@ void register_blob_sign_commands(Program& prog);  // sign/: sigil sign-blob, att
 void register_copy_commands(Program& prog);       // sign/: sigil copy
 void register_login_commands(Program& prog);      // sign/: sigil login, sigil logout
 void register_verify_commands(Program& prog);     // verify/: sigil verify
+// verify/: sigil verify-attestation
+void register_attestation_verify_commands(Program& prog);
+// verify/: sigil download attestation|sbom
+void register_download_commands(Program& prog);
 // verify/: sigil verify-blob, verify-blob-attestation
 void register_blob_verify_commands(Program& prog);
 void register_inspect_commands(Program& prog);  // verify/: sigil digest, sigil triangulate

@@ -8,9 +8,11 @@ int main(int argc, char** argv) {
                            sigil::cli::register_attest_commands(prog);
                            sigil::cli::register_blob_sign_commands(prog);
                            sigil::cli::register_verify_commands(prog);
+                           sigil::cli::register_attestation_verify_commands(prog);
                            sigil::cli::register_blob_verify_commands(prog);
                            sigil::cli::register_inspect_commands(prog);
                            sigil::cli::register_tree_commands(prog);
+                           sigil::cli::register_download_commands(prog);
                            sigil::cli::register_copy_commands(prog);
                            sigil::cli::register_login_commands(prog);
                          });

@@ -147,14 +147,15 @@ TEST_CASE("sigil completion bash completes commands, flags, choices and is what 
               .exit_code == 0);
   }
   CHECK(complete("sigil", {"sigil", "ver"}) ==
-        "verify verify-blob verify-blob-attestation version\n");
+        "verify verify-attestation verify-blob verify-blob-attestation version\n");
   CHECK(complete("sigil", {"sigil", "key", ""}) == "generate public import fingerprint\n");
   CHECK(complete("sigil", {"sigil", "verify", "--ke"}) == "--key\n");
   CHECK(complete("sigil", {"sigil", "verify", "--key", "k.pub", "-o", ""}) == "text json cosign\n");
   CHECK(complete("sigil", {"sigil", "key", "generate", "--type", "ed"}) == "ed25519\n");
   CHECK(complete("sigil", {"sigil", "triangulate", "--type", "s"}) == "signature sbom\n");
   CHECK(complete("sigil-verify", {"sigil-verify", ""}) ==
-        "verify verify-blob verify-blob-attestation digest triangulate tree version man "
+        "verify verify-attestation verify-blob verify-blob-attestation digest triangulate tree "
+        "version man "
         "completion\n");
   auto fish = run_process({kBin + "/sigil", "completion", "fish"});
   CHECK(fish.exit_code == 2);

@@ -59,12 +59,14 @@ std::vector<std::string> command_of(const std::string& line) {
   std::string w;
   words >> w;
   out.push_back(w);
-  static const std::set<std::string> groups{"key"};
+  static const std::set<std::string> groups{"key", "download"};
   static const std::set<std::string> commands{
-      "key",         "sign",       "verify",      "digest",      "triangulate",
-      "tree",        "copy",       "login",       "logout",      "version",
-      "man",         "completion", "generate",    "public",      "import",
-      "fingerprint", "sign-blob",  "verify-blob", "attest-blob", "verify-blob-attestation",
+      "key",         "sign",        "verify",      "digest",
+      "triangulate", "tree",        "copy",        "login",
+      "logout",      "version",     "man",         "completion",
+      "generate",    "public",      "import",      "fingerprint",
+      "sign-blob",   "verify-blob", "attest-blob", "verify-blob-attestation",
+      "download",    "sbom",        "attestation", "verify-attestation",
       "attest"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);

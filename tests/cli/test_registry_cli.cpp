@@ -407,3 +407,91 @@ TEST_CASE(
     CHECK(v.exit_code == 1);
   }
 }
+TEST_CASE(
+    "sigil attest, verify-attestation, copy into a layout and a second registry, and "
+    "verify-attestation there",
+    "[registry-it][cli]") {
+  SKIP_WITHOUT_REGISTRY_CLI(RegistryAuth::kNone);
+  RegistryProcess origin;
+  RegistryProcess mirror;
+  TempDir tmp;
+  auto layout = small_layout(tmp);
+  const auto no_docker = tmp / "no-docker";
+  const std::string data = SIGIL_TEST_DATA;
+  const std::vector<std::string> insecure = {"--insecure-registry", origin.host(),
+                                             "--insecure-registry", mirror.host()};
+  auto sigil = [&](std::vector<std::string> args) {
+    args.insert(args.end() - 1, insecure.begin(), insecure.end());
+    return run_sigil(args, no_docker);
+  };
+  const std::vector<std::string> key = {"--key", data + "/keys/test-ecdsa-p256.key",
+                                        "--password-file", data + "/keys/test-passphrase.txt"};
+  const std::string pub = data + "/keys/test-ecdsa-p256.pub";
+  const auto at_origin = origin.reference("lab/app:v1");
+  REQUIRE(sigil({"copy", layout.reference("v1"), at_origin}).exit_code == 0);
+
+  const std::string builder =
+      "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+  const auto provenance = tmp / "provenance.json";
+  write_text_file(
+      provenance,
+      R"({"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1",)"
+      R"("externalParameters":{"workflow":{"repository":"https://github.com/acme/app",)"
+      R"("ref":"refs/heads/main","path":".github/workflows/release.yml"}}},)"
+      R"("runDetails":{"builder":{"id":")" +
+          builder + R"("}}})");
+  const auto bom = tmp / "bom.json";
+  write_text_file(bom,
+                  R"({"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[]})");
+
+  auto attest = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"attest"};
+    args.insert(args.end(), key.begin(), key.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(at_origin);
+    auto r = sigil(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  attest({"--type", "slsaprovenance", "--predicate", provenance.string()});
+  attest({"--type", "cyclonedx", "--predicate", bom.string(), "--format", "bundle"});
+
+  auto verify_att = [&](const std::string& ref, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"verify-attestation", "--key", pub};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(ref);
+    return sigil(args);
+  };
+  auto passes = [&](const std::string& ref) {
+    auto slsa = verify_att(ref, {"--type", "slsaprovenance", "--where",
+                                 "/runDetails/builder/id=" + builder, "--output", "json"});
+    INFO(ref << "\n" << slsa.err);
+    CHECK(slsa.exit_code == 0);
+    if (slsa.exit_code == 0) {
+      auto statement = nlohmann::json::parse(slsa.out.substr(0, slsa.out.find('\n')));
+      CHECK(statement["predicateType"] == "https://slsa.dev/provenance/v1");
+      CHECK(statement["predicate"]["runDetails"]["builder"]["id"] == builder);
+    }
+    auto sbom = verify_att(ref, {"--type", "cyclonedx"});
+    INFO(sbom.err);
+    CHECK(sbom.exit_code == 0);
+    // No SPDX document was attested: nothing else stands in for one.
+    CHECK(verify_att(ref, {"--type", "spdxjson"}).exit_code == 1);
+    // A condition the signed provenance does not meet.
+    CHECK(verify_att(ref, {"--type", "slsaprovenance", "--where",
+                           "/runDetails/builder/id~=https://github.com/evil/.*"})
+              .exit_code == 1);
+  };
+  passes(at_origin);
+
+  const auto airgap = "oci:" + (tmp / "airgap").string() + ":v1";
+  auto copy = sigil({"copy", at_origin, airgap});
+  INFO(copy.err);
+  REQUIRE(copy.exit_code == 0);
+  passes(airgap);
+  const auto at_mirror = mirror.reference("mirror/app:v1");
+  auto onward = sigil({"copy", airgap, at_mirror});
+  INFO(onward.err);
+  REQUIRE(onward.exit_code == 0);
+  passes(at_mirror);
+}

@@ -100,7 +100,7 @@ TEST_CASE("a DSSE envelope with two signatures lists both trusted keys that veri
   // No attestation rules yet: it never counts.
   CHECK_FALSE(v.verified);
   CHECK(v.reason == "signed by trusted key " + id(key_a()) +
-                        ", but attestations are not judged yet: it does not count");
+                        ", but an attestation is not a signature: it does not count");
   CHECK(sig::to_string(v.kind) == "attestation");
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libtrust/core/text.h"
 #include "libtrust/sig/cosign_layout.h"
 
 namespace trust::check {
@@ -126,6 +127,39 @@ std::vector<std::string> report_lines(const Reference& ref, const std::string& s
     out.push_back(
         "  bundle referrers: not looked up (a .sig signature verified; --all judges every "
         "signature)");
+  }
+  out.push_back((v.verified() ? "VERIFIED: " : "NOT VERIFIED: ") + v.decision.summary);
+  return out;
+}
+
+std::vector<std::string> attestation_report_json_lines(const AttestationVerification& v) {
+  std::vector<std::string> out;
+  for (auto i : v.decision.counted) {
+    const auto& s = v.verdicts.at(i).statement;
+    if (!s) continue;  // (a counted verdict always keeps its statement)
+    out.push_back(
+        ordered_json::parse(s->serialize())
+            .dump(-1, ' ', /*ensure_ascii=*/true, ordered_json::error_handler_t::replace));
+  }
+  return out;
+}
+
+std::vector<std::string> attestation_report_lines(const Reference& ref, const std::string& source,
+                                                  const AttestationVerification& v) {
+  std::vector<std::string> out;
+  out.push_back("Verifying attestations of " + ref.str() + " (" + v.image.digest.str() + ")");
+  if (v.verdicts.empty()) {
+    out.push_back("  no attestations: " + source + " has no tag " +
+                  sig::attestation_tag(v.image.digest) + " and no bundle referrers");
+  }
+  for (std::size_t i = 0; i < v.verdicts.size(); ++i) {
+    const auto& e = v.verdicts[i];
+    const auto& c = v.considered.at(i);
+    std::string line = "  " + e.origin;
+    if (e.claimed_predicate_type) {
+      line += " (claimed type " + excerpt(*e.claimed_predicate_type, 200) + ", unverified)";
+    }
+    out.push_back(line + ": " + (c.counts ? "COUNTS" : "does not count") + ": " + c.reason);
   }
   out.push_back((v.verified() ? "VERIFIED: " : "NOT VERIFIED: ") + v.decision.summary);
   return out;

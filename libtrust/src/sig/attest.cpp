@@ -29,10 +29,6 @@ std::string rfc3339_now() {
   return std::string(buf, n);
 }
 
-std::string attestation_tag(const Digest& image) {
-  return attachment_tag(image, AttachmentKind::kAttestations);
-}
-
 std::string attestation_subject_name(const Reference& ref) {
   if (ref.kind() != ReferenceKind::kRegistry) {
     return "oci:" + std::filesystem::absolute(ref.path()).lexically_normal().string();

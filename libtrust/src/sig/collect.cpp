@@ -30,6 +30,11 @@ Collection collect_signed_entities(oci::ImageSource& source, const Digest& image
         source, image, [&](CosignSignature s) { deliver(to_entity(std::move(s))); });
   }
   if (!more) return out;
+  if (kinds.attestations) {
+    out.attestation_manifest = visit_cosign_attestations(
+        source, image, [&](CosignAttestation a) { deliver(to_entity(std::move(a))); });
+  }
+  if (!more) return out;
   if (kinds.bundles) {
     out.bundle_referrers = visit_bundle_referrers(
         source, image, [&](BundleReferrer b) { deliver(to_entity(std::move(b))); });

@@ -9,12 +9,13 @@
 #include "libtrust/core/media_type.h"
 #include "libtrust/core/retry.h"
 #include "libtrust/core/text.h"
+#include "libtrust/sig/attachments.h"
 #include "sig/limit_reason.h"
 
 namespace trust::sig {
 
 std::string signature_tag(const Digest& image) {
-  return std::string(to_string(image.algorithm())) + "-" + image.hex() + ".sig";
+  return attachment_tag(image, AttachmentKind::kSignatures);
 }
 
 namespace {
@@ -34,20 +35,41 @@ std::string signature_config(const std::vector<oci::Descriptor>& layers) {
 
 }  // namespace
 
-std::optional<oci::Descriptor> visit_cosign_signatures(
-    oci::ImageSource& source, const Digest& image,
-    const std::function<void(CosignSignature)>& on_signature) {
-  const auto tag = signature_tag(image);
+namespace {
+
+// The manifest under a cosign attachment tag (.sig, .att) of `image`, parsed, its layers capped
+// at limits::kMaxSignaturesPerImage before any blob is read; nullopt when the tag is absent. The
+// one reader both visitors go through.
+struct AttachmentManifest {
+  oci::Descriptor descriptor;
+  oci::Manifest manifest;
+};
+std::optional<AttachmentManifest> read_attachment_manifest(oci::ImageSource& source,
+                                                           const std::string& tag,
+                                                           std::string_view noun,
+                                                           std::string_view layers_noun) {
   auto desc = source.find_tag(tag);
   if (!desc) return std::nullopt;
-  const std::string what = source.describe() + ": signature manifest " + tag;
+  const std::string what = source.describe() + ": " + std::string(noun) + " manifest " + tag;
   if (desc->media_type != media_type::kOciManifest &&
       desc->media_type != media_type::kDockerManifest) {
     throw UnsupportedError(what + ": unexpected media type '" + excerpt(desc->media_type, 100) +
                            "'");
   }
   auto manifest = oci::Manifest::parse(source.fetch_manifest(*desc), what);
-  limits::check(manifest.layers.size(), limits::kMaxSignaturesPerImage, what, "signature layers");
+  limits::check(manifest.layers.size(), limits::kMaxSignaturesPerImage, what, layers_noun);
+  return AttachmentManifest{.descriptor = *desc, .manifest = std::move(manifest)};
+}
+
+}  // namespace
+
+std::optional<oci::Descriptor> visit_cosign_signatures(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(CosignSignature)>& on_signature) {
+  auto read =
+      read_attachment_manifest(source, signature_tag(image), "signature", "signature layers");
+  if (!read) return std::nullopt;
+  auto& manifest = read->manifest;
   // Layers that cannot be a signature are judged now; the others' payloads are fetched below.
   std::vector<CosignSignature> pending;
   std::vector<oci::Descriptor> payloads;
@@ -88,7 +110,64 @@ std::optional<oci::Descriptor> visit_cosign_signatures(
                        s.payload = std::move(payload);
                        on_signature(std::move(s));
                      });
-  return desc;
+  return read->descriptor;
+}
+
+std::string attestation_tag(const Digest& image) {
+  return attachment_tag(image, AttachmentKind::kAttestations);
+}
+
+std::optional<oci::Descriptor> visit_cosign_attestations(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(CosignAttestation)>& on_attestation) {
+  auto read =
+      read_attachment_manifest(source, attestation_tag(image), "attestation", "attestation layers");
+  if (!read) return std::nullopt;
+  std::vector<CosignAttestation> pending;
+  std::vector<oci::Descriptor> envelopes;
+  for (std::size_t i = 0; i < read->manifest.layers.size(); ++i) {
+    auto& layer = read->manifest.layers[i];
+    CosignAttestation a{
+        .index = i, .layer = {}, .envelope = {}, .claimed_predicate_type = {}, .problem = {}};
+    if (auto ann = layer.annotations.find(std::string(kPredicateTypeAnnotation));
+        ann != layer.annotations.end()) {
+      a.claimed_predicate_type = ann->second;
+    }
+    if (layer.media_type != media_type::kDsseEnvelope) {
+      a.problem = "layer media type is '" + excerpt(layer.media_type, 100) + "', not " +
+                  std::string(media_type::kDsseEnvelope);
+    } else if (auto over =
+                   over_limit(layer.size, kMaxDsseEnvelopeBytes, "DSSE envelope", "bytes")) {
+      a.problem = *over;  // never read: an envelope this large is refused by the parser anyway
+    }
+    a.layer = std::move(layer);
+    if (a.problem) {
+      on_attestation(std::move(a));
+      continue;
+    }
+    envelopes.push_back(a.layer);
+    pending.push_back(std::move(a));
+  }
+  source.fetch_blobs(envelopes, kMaxDsseEnvelopeBytes, [&](std::size_t k, Bytes envelope) {
+    auto a = std::move(pending[k]);
+    a.envelope = std::move(envelope);
+    on_attestation(std::move(a));
+  });
+  return read->descriptor;
+}
+
+std::string cosign_attestation_origin(std::size_t index) {
+  return "cosign .att layer " + std::to_string(index);
+}
+
+SignedEntity to_entity(CosignAttestation a) {
+  auto e = a.problem ? problem_entity(EntityKind::kDsseAttestation, a.index,
+                                      cosign_attestation_origin(a.index), a.layer.digest,
+                                      std::nullopt, std::move(*a.problem))
+                     : dsse_attestation_entity(a.index, cosign_attestation_origin(a.index),
+                                               a.layer.digest, a.envelope);
+  e.claimed_predicate_type = std::move(a.claimed_predicate_type);
+  return e;
 }
 
 SignedEntity to_entity(CosignSignature s) {

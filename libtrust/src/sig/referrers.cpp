@@ -40,12 +40,17 @@ std::string BundleReferrer::origin() const {
 SignedEntity to_entity(BundleReferrer r) {
   std::optional<Digest> layer;
   if (r.layer) layer = r.layer->digest;
-  if (r.problem || !r.bundle) {
-    return problem_entity(EntityKind::kBundle, r.index, r.origin(), std::move(layer),
-                          r.manifest.digest, r.problem.value_or("no bundle"));
+  auto e = (r.problem || !r.bundle)
+               ? problem_entity(EntityKind::kBundle, r.index, r.origin(), std::move(layer),
+                                r.manifest.digest, r.problem.value_or("no bundle"))
+               : bundle_entity(r.index, r.origin(), r.manifest.digest, std::move(layer),
+                               std::move(*r.bundle));
+  // The listing's annotation: a claim of whoever pushed the referrer, shown only.
+  if (auto pt = r.manifest.annotations.find(std::string(kAnnotationBundlePredicateType));
+      pt != r.manifest.annotations.end()) {
+    e.claimed_predicate_type = pt->second;
   }
-  return bundle_entity(r.index, r.origin(), r.manifest.digest, std::move(layer),
-                       std::move(*r.bundle));
+  return e;
 }
 
 oci::Descriptor attach_bundle(oci::ImageStore& store, const oci::Descriptor& subject,

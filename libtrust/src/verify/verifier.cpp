@@ -28,14 +28,25 @@ Verifier::Verifier(std::shared_ptr<const TrustedMaterial> material)
   for (const auto& k : material_->keys()) keys_.push_back(k.key);
 }
 
-EntityVerdict Verifier::judge(const Digest& image, const sig::SignedEntity& entity,
-                              const Policy& policy) const {
+namespace {
+
+// A verdict on `entity` that has not verified yet: where it came from, and what it claims.
+EntityVerdict unjudged(const sig::SignedEntity& entity) {
   EntityVerdict v;
   v.kind = entity.kind;
   v.index = entity.index;
   v.origin = entity.origin;
   v.layer_digest = entity.layer_digest;
   v.referrer_digest = entity.referrer_digest;
+  v.claimed_predicate_type = entity.claimed_predicate_type;
+  return v;
+}
+
+}  // namespace
+
+EntityVerdict Verifier::judge(const Digest& image, const sig::SignedEntity& entity,
+                              const Policy& policy) const {
+  auto v = unjudged(entity);
   if (entity.problem) {
     v.reason = *entity.problem;
     return v;
@@ -47,7 +58,7 @@ EntityVerdict Verifier::judge(const Digest& image, const sig::SignedEntity& enti
     return judge_bundle(image, b->bundle, policy, std::move(v));
   }
   if (const auto* d = std::get_if<sig::DsseAttestationContent>(&entity.content)) {
-    return judge_attestation(d->envelope, std::move(v));
+    return judge_attestation_as_signature(d->envelope, std::move(v));
   }
   v.reason = "no content";  // an entity built without its constructors: never verified
   return v;
@@ -121,26 +132,9 @@ EntityVerdict Verifier::judge_bundle(const Digest& image, const sig::Bundle& bun
     v.reason = "bundle holds no DSSE envelope";
     return v;
   }
-  // 1. The DSSE signature over the PAE with a trusted key. The key hint and keyid in the bundle
-  //    are claims of the signed object: they choose nothing.
-  auto verified = envelope->verify(keys_);
-  if (!verified) {
-    v.reason = "bundle's DSSE signature does not verify with any trusted key";
-    return v;
-  }
-  v.verified_by = keys_of(verified->matches);
-  // 2. Only an in-toto statement can name the image.
-  if (verified->payload_type != media_type::kInTotoPayload) {
-    v.reason = "bundle's DSSE payloadType is '" + excerpt(verified->payload_type, 100) + "', not " +
-               std::string(media_type::kInTotoPayload);
-    return v;
-  }
-  // 3. Now the payload is authentic: parse it.
-  try {
-    v.statement = sig::Statement::parse(verified->payload, "bundle's in-toto statement",
-                                        limits::kMaxSignaturePayloadBytes);
-  } catch (const Error& e) {
-    v.reason = std::string("signed statement is malformed: ") + e.what();
+  // 1-3. The DSSE signature with a trusted key, the in-toto payloadType, the statement.
+  if (!verify_statement(*envelope, "bundle's DSSE", "bundle's in-toto statement",
+                        limits::kMaxSignaturePayloadBytes, v)) {
     return v;
   }
   // 4. An attestation of another type never stands in for a signature.
@@ -151,20 +145,8 @@ EntityVerdict Verifier::judge_bundle(const Digest& image, const sig::Bundle& bun
     return v;
   }
   // 5. The statement must name this image: a signature for image A never vouches for image B.
-  const auto* subject = v.statement->find_subject(image);
-  if (subject == nullptr) {
-    std::string named;
-    for (const auto& s : v.statement->subjects) {
-      auto it = s.digest.find(std::string(to_string(image.algorithm())));
-      if (it == s.digest.end()) continue;
-      named = std::string(to_string(image.algorithm())) + ":" + it->second;
-      break;
-    }
-    v.reason = "signed statement is for " + (named.empty() ? std::string("another image") : named) +
-               ", not " + image.str();
-    return v;
-  }
-  v.subject = *subject;
+  if (!names_image(image, v)) return v;
+  const auto* subject = &*v.subject;
   // 6. Required annotations, on the subject that names the image.
   if (auto missing = subject->missing_annotations(policy.required_annotations); !missing.empty()) {
     v.reason = "signed statement lacks required annotation(s) " + missing;
@@ -175,8 +157,53 @@ EntityVerdict Verifier::judge_bundle(const Digest& image, const sig::Bundle& bun
   return v;
 }
 
-EntityVerdict Verifier::judge_attestation(const sig::DsseEnvelope& envelope,
-                                          EntityVerdict v) const {
+bool Verifier::verify_statement(const sig::DsseEnvelope& envelope, std::string_view noun,
+                                std::string_view what, std::size_t max_bytes,
+                                EntityVerdict& v) const {
+  // 1. The DSSE signature over the PAE with a trusted key. The key hint and keyid are claims of
+  //    the signed object: they choose nothing.
+  auto verified = envelope.verify(keys_);
+  if (!verified) {
+    v.reason = std::string(noun) + " signature does not verify with any trusted key";
+    return false;
+  }
+  v.verified_by = keys_of(verified->matches);
+  // 2. Only an in-toto statement can name the image.
+  if (verified->payload_type != media_type::kInTotoPayload) {
+    v.reason = std::string(noun) + " payloadType is '" + excerpt(verified->payload_type, 100) +
+               "', not " + std::string(media_type::kInTotoPayload);
+    return false;
+  }
+  // 3. Now the payload is authentic: parse it.
+  try {
+    v.statement = sig::Statement::parse(verified->payload, what, max_bytes);
+  } catch (const Error& e) {
+    v.reason = std::string("signed statement is malformed: ") + e.what();
+    return false;
+  }
+  return true;
+}
+
+bool Verifier::names_image(const Digest& image, EntityVerdict& v) {
+  const auto* subject = v.statement->find_subject(image);
+  if (subject == nullptr) {
+    std::string named;
+    for (const auto& s : v.statement->subjects) {
+      auto it = s.digest.find(std::string(to_string(image.algorithm())));
+      if (it == s.digest.end()) continue;
+      named = std::string(to_string(image.algorithm())) + ":" + excerpt(it->second, 128);
+      break;
+    }
+    v.reason = "signed statement is for " + (named.empty() ? std::string("another image") : named) +
+               ", not " + image.str();
+    return false;
+  }
+  v.subject = *subject;
+  return true;
+}
+
+EntityVerdict Verifier::judge_attestation_as_signature(const sig::DsseEnvelope& envelope,
+                                                       EntityVerdict v) const {
   auto verified = envelope.verify(keys_);
   if (!verified) {
     v.reason = "DSSE envelope's signatures do not verify with any trusted key";
@@ -184,7 +211,55 @@ EntityVerdict Verifier::judge_attestation(const sig::DsseEnvelope& envelope,
   }
   v.verified_by = keys_of(verified->matches);
   v.reason = "signed by trusted key " + *v.key_id() +
-             ", but attestations are not judged yet: it does not count";
+             ", but an attestation is not a signature: it does not count";
+  return v;
+}
+
+EntityVerdict Verifier::judge_attestation(const Digest& image,
+                                          const sig::SignedEntity& entity) const {
+  auto v = unjudged(entity);
+  if (entity.problem) {
+    v.reason = *entity.problem;
+    return v;
+  }
+  const sig::DsseEnvelope* envelope = nullptr;
+  std::string_view noun = "DSSE envelope's";
+  if (const auto* d = std::get_if<sig::DsseAttestationContent>(&entity.content)) {
+    envelope = &d->envelope;
+  } else if (const auto* b = std::get_if<sig::BundleEntityContent>(&entity.content)) {
+    if (auto why = b->bundle.unsupported_reason()) {
+      v.reason = *why;
+      return v;
+    }
+    if (!b->bundle.dsse_envelope()) {
+      v.reason = "bundle holds no DSSE envelope";
+      return v;
+    }
+    envelope = &*b->bundle.dsse_envelope();
+    noun = "bundle's DSSE";
+  } else {
+    v.reason = "a cosign signature, not an attestation";
+    return v;
+  }
+  // 1-3. Signature, payloadType, statement.
+  if (!verify_statement(*envelope, noun, "attestation's in-toto statement", sig::kMaxStatementBytes,
+                        v)) {
+    return v;
+  }
+  if (v.statement->predicate_type == sig::kCosignSignPredicateType) {
+    v.reason = "signed statement is an image signature (" +
+               std::string(sig::kCosignSignPredicateType) + "), not an attestation";
+    return v;
+  }
+  // 4. The statement must name this image.
+  if (!names_image(image, v)) return v;
+  v.verified = true;
+  v.reason = "valid attestation of type '" + excerpt(v.statement->predicate_type, 200) +
+             "' by trusted key " + *v.key_id();
+  if (v.claimed_predicate_type && *v.claimed_predicate_type != v.statement->predicate_type) {
+    v.reason += " (its storage annotation claims '" + excerpt(*v.claimed_predicate_type, 200) +
+                "': not used)";
+  }
   return v;
 }
 

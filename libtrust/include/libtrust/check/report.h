@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "libtrust/check/verify_attestations.h"
 #include "libtrust/check/verify_image.h"
 #include "libtrust/core/reference.h"
 #include "libtrust/export.h"
@@ -25,5 +26,17 @@ TRUST_API std::string cosign_report_json(const Reference& ref, const ImageVerifi
 // names where the image was read ("127.0.0.1:5000/lab/app", "oci:/tmp/img").
 TRUST_API std::vector<std::string> report_lines(const Reference& ref, const std::string& source,
                                                 const ImageVerification& v);
+
+// `verify-attestation --output json`: each statement that counted, as compact JSON with every
+// non-ASCII character \u-escaped (so it is also safe on a terminal), one per line, in the order
+// of the verdicts: what `| jq` reads.
+TRUST_API std::vector<std::string> attestation_report_json_lines(const AttestationVerification& v);
+
+// The attestation report for people, one line each, unescaped: every attestation considered and
+// why it did or did not count (the type the storage claimed shown beside the signed one), then
+// the verdict. `source` as for report_lines.
+TRUST_API std::vector<std::string> attestation_report_lines(const Reference& ref,
+                                                            const std::string& source,
+                                                            const AttestationVerification& v);
 
 }  // namespace trust::check

@@ -116,4 +116,11 @@ inline constexpr std::size_t kMaxEnvelopeFileBytes = 24u << 20;
 // stays within sig::kMaxDsseEnvelopeBytes.
 inline constexpr std::size_t kMaxPredicateBytes = 8u << 20;
 
+// Attestations on images (sig/cosign_layout.h visit_cosign_attestations, check/download.h). An
+// .att layer is one DSSE envelope of at most sig::kMaxDsseEnvelopeBytes (16 MiB: an SBOM
+// attestation can be megabytes), checked from its descriptor before it is read; the .att
+// layers per image are capped by kMaxSignaturesPerImage. A legacy .sbom layer (`cosign attach
+// sbom`, printed by `sigil download sbom`) is held whole: at most this.
+inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
+
 }  // namespace trust::limits

@@ -23,19 +23,14 @@
 #include "libtrust/crypto/keys.h"
 #include "libtrust/export.h"
 #include "libtrust/oci/image_source.h"
+#include "libtrust/sig/cosign_layout.h"
 #include "libtrust/sig/intoto.h"
 
 namespace trust::sig {
 
-// The .att layer annotation naming the predicate type (cosign's; unsigned, a hint for readers).
-inline constexpr std::string_view kPredicateTypeAnnotation = "predicateType";
-
 // The current time in RFC 3339, UTC, to the second ("2026-12-01T15:40:33Z"): the `now` an
 // attestation's predicate is built with, and a bundle referrer's creation time.
 TRUST_API std::string rfc3339_now();
-
-// "sha256-<hex>.att" for an image digest.
-TRUST_API std::string attestation_tag(const Digest& image);
 
 // The subject name cosign writes for an image (attest.go: digest.Repository.String()): the
 // registry and repository, "127.0.0.1:5000/lab/app", Docker Hub as "index.docker.io/library/x".

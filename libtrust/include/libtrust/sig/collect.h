@@ -1,10 +1,10 @@
 #pragma once
 // Collecting the signed entities attached to an image, from every place they are stored: the
-// cosign .sig tag's layers, then the sigstore bundle referrers (cosign's .att layers will come
-// next). This is the fetching the Verifier never does: what the caller hands it, one entity at a
-// time. The caller (its decision) says when it has seen enough, and the sources not yet looked
-// up are then not looked up at all: a node verifying cosign-signed images makes three requests
-// (manifest, .sig manifest, payload), not five (referrers API, fallback tag).
+// cosign .sig tag's layers, then cosign's .att tag's layers, then the sigstore bundle referrers.
+// This is the fetching the Verifier never does: what the caller hands it, one entity at a time. The
+// caller (its decision) says when it has seen enough, and the sources not yet looked up are then
+// not looked up at all: a node verifying cosign-signed images makes three requests (manifest, .sig
+// manifest, payload), not five (referrers API, fallback tag).
 
 #include <cstddef>
 #include <functional>
@@ -21,12 +21,16 @@ namespace trust::sig {
 struct EntityKinds {
   bool cosign_signatures = true;  // the .sig tag's layers
   bool bundles = true;            // the sigstore bundle referrers
+  // The .att tag's layers (DSSE attestations). Off by default: `sigil verify` reads signatures
+  // only and makes no request for attestations.
+  bool attestations = false;
 };
 
 struct Collection {
-  std::optional<oci::Descriptor> signature_manifest;  // the .sig manifest, when there is one
-  bool referrers_checked = false;                     // the bundle referrers were looked up
-  std::size_t bundle_referrers = 0;                   // sigstore bundle referrers listed
+  std::optional<oci::Descriptor> signature_manifest;    // the .sig manifest, when there is one
+  std::optional<oci::Descriptor> attestation_manifest;  // the .att manifest, when there is one
+  bool referrers_checked = false;                       // the bundle referrers were looked up
+  std::size_t bundle_referrers = 0;                     // sigstore bundle referrers listed
 };
 
 // The rank of a kind's source in the order collect_signed_entities reads them (for sorting what
@@ -38,7 +42,8 @@ TRUST_API std::size_t collection_order(EntityKind kind);
 // within a source: `index` is the position). on_entity returns whether more are wanted: once it
 // has returned false, no further source is looked up (the rest of the source under way is still
 // delivered: its blobs are fetched together). The limits and errors are those of
-// visit_cosign_signatures and visit_bundle_referrers, which this reads through.
+// visit_cosign_signatures, visit_cosign_attestations and visit_bundle_referrers, which this reads
+// through.
 TRUST_API Collection collect_signed_entities(oci::ImageSource& source, const Digest& image,
                                              const EntityKinds& kinds,
                                              const std::function<bool(SignedEntity)>& on_entity);

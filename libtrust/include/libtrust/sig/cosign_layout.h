@@ -91,6 +91,45 @@ TRUST_API CosignAppend append_cosign_layer(oci::ImageStore& store, const std::st
                                            const CosignLayer& layer, std::string_view kind,
                                            const DropLayer& drop = {});
 
+// Attestations stored the way cosign stores them: tag "sha256-<hex>.att" holds an OCI image
+// manifest with one layer per attestation, each a DSSE envelope (mediaType
+// application/vnd.dsse.envelope.v1+json) with the annotation "predicateType". That annotation is
+// a claim of whoever wrote the layer: kept to be shown, never used to decide anything (the type
+// that counts is the one inside the signed statement).
+inline constexpr std::string_view kPredicateTypeAnnotation = "predicateType";
+
+// "sha256-<hex>.att" for an image digest.
+TRUST_API std::string attestation_tag(const Digest& image);
+// "cosign .att layer N": the origin of an attestation entity read from a .att layer.
+TRUST_API std::string cosign_attestation_origin(std::size_t index);
+
+// One attestation layer as found, before any verification. `problem` is set when the layer
+// cannot be a valid attestation (wrong media type, larger than sig::kMaxDsseEnvelopeBytes by its
+// descriptor): such an entry never verifies, but is reported.
+struct CosignAttestation {
+  std::size_t index = 0;  // position in the attestation manifest
+  oci::Descriptor layer;  // the layer descriptor
+  Bytes envelope;         // the blob: the envelope JSON (empty when problem is set)
+  std::optional<std::string> claimed_predicate_type;  // the layer's predicateType annotation
+  std::optional<std::string> problem;
+};
+
+// The signed entity this layer is (kDsseAttestation: its envelope parsed strictly, a malformed
+// one the entity's problem; the claimed predicate type kept).
+TRUST_API SignedEntity to_entity(CosignAttestation attestation);
+
+// Reads the attestations attached to `image` in `source` as visit_cosign_signatures reads
+// signatures (the same manifest reader, the same fetching): each handed to `on_attestation` as it
+// arrives, on the calling thread, in any order. At most limits::kMaxSignaturesPerImage layers
+// (LimitError before any blob is read); a layer larger than sig::kMaxDsseEnvelopeBytes by its
+// descriptor is a problem, not read; the bytes held at once stay within
+// limits::kMaxAttachmentBytesInFlight. Returns the .att manifest's descriptor, or nullopt (and no
+// call) when there is no .att tag. A blob that does not match its digest is a
+// DigestMismatchError.
+TRUST_API std::optional<oci::Descriptor> visit_cosign_attestations(
+    oci::ImageSource& source, const Digest& image,
+    const std::function<void(CosignAttestation)>& on_attestation);
+
 // Appends a signature layer to the .sig manifest of `image` (creating it if absent) and moves the
 // tag, through append_cosign_layer. Returns false, writing nothing, if an identical layer (same
 // payload and signature) is already there. Refuses to grow past limits::kMaxSignaturesPerImage.

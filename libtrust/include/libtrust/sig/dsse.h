@@ -69,6 +69,10 @@ class TRUST_API DsseEnvelope {
   // none does (the payload is reachable only here). Never throws for bad signatures.
   std::optional<VerifiedDsse> verify(std::span<const PublicKey> trusted) const;
 
+  // The payload whose signatures were NOT checked: only for showing stored content marked as
+  // unverified (`sigil download`); never for deciding anything.
+  const Bytes& unverified_payload_unsafe() const { return payload_; }
+
   struct Signature {
     std::string keyid;
     Bytes sig;

@@ -50,6 +50,9 @@ struct SignedEntity {
   std::optional<std::string> problem;
   std::variant<std::monostate, CosignSignatureContent, DsseAttestationContent, BundleEntityContent>
       content;
+  // The predicate type the storage claims (a .att layer's "predicateType" annotation, a
+  // referrer's dev.sigstore.bundle.predicateType): shown, never trusted.
+  std::optional<std::string> claimed_predicate_type = {};
 };
 
 // Constructors that keep kind, content and problem consistent.

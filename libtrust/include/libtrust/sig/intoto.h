@@ -27,8 +27,8 @@ inline constexpr std::string_view kCosignSignPredicateType = "https://sigstore.d
 
 // Largest statement parsed (the payload of the largest envelope sigil reads).
 inline constexpr std::size_t kMaxStatementBytes = 16u << 20;
-// Subjects per statement (a provenance statement may name many artifacts).
-inline constexpr std::size_t kMaxStatementSubjects = 1000;
+// Subjects per statement (a provenance statement may name many artifacts; issue 9: 1024).
+inline constexpr std::size_t kMaxStatementSubjects = 1024;
 
 struct StatementSubject {
   std::string name;                           // may be empty (cosign 3 writes none)

@@ -14,7 +14,18 @@
 //    signature); (4) the image digest is among its subjects; (5) that subject carries every
 //    required annotation. Keyless bundles are refused (not supported yet);
 //  - a DSSE attestation (a cosign .att layer) has its signatures checked and the keys that
-//    verified it listed, but it never counts: there are no attestation rules yet.
+//    verified it listed, but it never counts as a signature.
+// Judged for the attestation purpose (judge_attestation: `sigil verify-attestation`, and the
+// policy's required attestations), a DSSE attestation (.att layer) or a bundle referrer whose
+// statement is not cosign's image signature counts only if (1) a DSSE signature verifies over
+// the PAE with a trusted key (a keyid or key hint chooses nothing); (2) the payloadType is
+// application/vnd.in-toto+json (cosign < 1.5 put the predicate type there: refused, as today's
+// cosign refuses it); (3) the payload parses strictly as an in-toto statement (sig::Statement:
+// no duplicate keys, a known _type, at most sig::kMaxStatementSubjects subjects); (4) the image
+// digest is among its subjects. The predicate type that counts is the statement's; a storage
+// annotation that disagrees (claimed_predicate_type) is reported, never used. Which types and
+// predicate conditions are required is the decision's (decision.h, AttestationRequirement). A
+// cosign signature or a bundle signing the image is not an attestation: never verified here.
 // An entity with a problem found while reading is never verified.
 
 #include <map>
@@ -61,6 +72,8 @@ struct EntityVerdict {
   std::optional<sig::Statement> statement;           // bundle
   // The statement subject naming the image (bundle; set with `statement` when one does).
   std::optional<sig::StatementSubject> subject;
+  // The storage's claim of the predicate type (SignedEntity::claimed_predicate_type): shown only.
+  std::optional<std::string> claimed_predicate_type;
 
   // The id of the first key in verified_by (what "keyId" reports), or nullopt.
   std::optional<std::string> key_id() const {
@@ -80,6 +93,11 @@ class TRUST_API Verifier {
   EntityVerdict judge(const Digest& image, const sig::SignedEntity& entity,
                       const Policy& policy) const;
 
+  // The verdict on one entity for the attestation purpose, by the attestation rules above:
+  // `verified` when it is a verified statement about `image` (of any type); its statement is set
+  // from the verified payload once the signature verified.
+  EntityVerdict judge_attestation(const Digest& image, const sig::SignedEntity& entity) const;
+
   // One verdict per entity, in the order given. At most limits::kMaxSignaturesPerImage entities
   // of each kind (LimitError), as the readers cap what they read.
   std::vector<EntityVerdict> verify(const Digest& image,
@@ -93,7 +111,15 @@ class TRUST_API Verifier {
                              const Policy& policy, EntityVerdict v) const;
   EntityVerdict judge_bundle(const Digest& image, const sig::Bundle& bundle, const Policy& policy,
                              EntityVerdict v) const;
-  EntityVerdict judge_attestation(const sig::DsseEnvelope& envelope, EntityVerdict v) const;
+  EntityVerdict judge_attestation_as_signature(const sig::DsseEnvelope& envelope,
+                                               EntityVerdict v) const;
+  // Steps 1-3 shared by bundles and attestations: the DSSE signature with a trusted key, the
+  // in-toto payloadType, the statement parsed strictly (at most `max_bytes`). False, with
+  // v.reason set, when one fails; `noun` names the envelope in reasons ("bundle's DSSE").
+  bool verify_statement(const sig::DsseEnvelope& envelope, std::string_view noun,
+                        std::string_view what, std::size_t max_bytes, EntityVerdict& v) const;
+  // Step 4: the statement names `image` (v.subject set); false with v.reason set otherwise.
+  static bool names_image(const Digest& image, EntityVerdict& v);
   // The keys of every DSSE match, each trusted key once.
   std::vector<KeyMatch> keys_of(const std::vector<sig::DsseMatch>& matches) const;
 
