@@ -25,9 +25,8 @@ for tool in docker-registry openssl curl /usr/bin/time; do
 done
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench-att.XXXXXX")
-reg_pid=
 cleanup() {
-  [ -n "$reg_pid" ] && { kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }
+  stop_registries
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,33 +35,8 @@ measure_digits=4
 
 make_test_ca "$work" || { log "cannot make certificates"; exit 1; }
 ca=$work/certs/ca.crt
-port=
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
-  cat > "$work/reg.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/reg-data
-http:
-  addr: 127.0.0.1:$port
-  tls:
-    certificate: $work/certs/server.crt
-    key: $work/certs/server.key
-YML
-  docker-registry serve "$work/reg.yml" > "$work/reg.log" 2>&1 &
-  reg_pid=$!
-  for _ in $(seq 50); do
-    curl -fsS --cacert "$ca" "https://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break 2
-    kill -0 "$reg_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; reg_pid=
-done
-[ -n "$reg_pid" ] || { log "cannot start docker-registry: $(tail -n 3 "$work/reg.log")"; exit 1; }
-R=127.0.0.1:$port
+start_registry R
+R=127.0.0.1:${PORT[R]}
 
 export SIGIL_PASSWORD=bench COSIGN_PASSWORD=
 "$sigil" key generate --output-prefix "$work/k" </dev/null 2>"$work/last.err" || { log "key generate failed"; exit 1; }

@@ -75,3 +75,67 @@ make_test_ca() {
         -extfile ext -out server.crt 2>/dev/null
   ) && cp "$1/certs/ca.crt" "$1/cadir/ca.crt"
 }
+
+# --- registries -------------------------------------------------------------------------------
+# Debian's docker-registry on a free 127.0.0.1 port, over TLS with the certificates make_test_ca
+# wrote into $work/certs (run it first), with its access log (a line per request) in
+# $work/NAME.log. The caller sets `work`, and calls stop_registries at exit.
+declare -A PID=() PORT=()
+# start_registry NAME: a fresh, empty registry; sets PORT[NAME] (kept when it is restarted).
+start_registry() {
+  local name=$1 port fixed=${PORT[$1]:-}  # a restarted registry keeps its port
+  rm -rf "$work/$name-data"
+  for _ in 1 2 3 4 5; do
+    port=${fixed:-$((20000 + RANDOM % 20000))}
+    cat > "$work/$name.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $work/$name-data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  tls:
+    certificate: $work/certs/server.crt
+    key: $work/certs/server.key
+YML
+    docker-registry serve "$work/$name.yml" > "$work/$name.log" 2>&1 &
+    PID[$name]=$!
+    for _ in $(seq 50); do
+      if curl -fsS --cacert "$work/certs/ca.crt" "https://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
+        PORT[$name]=$port
+        return 0
+      fi
+      kill -0 "${PID[$name]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "${PID[$name]}" 2>/dev/null; wait "${PID[$name]}" 2>/dev/null
+    sleep 0.5
+  done
+  log "cannot start docker-registry $name: $(tail -n 3 "$work/$name.log")"
+  exit 1
+}
+stop_registry() {
+  kill "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"
+}
+# requests NAME: requests served so far (access log lines "METHOD /v2/...")
+requests() { grep -cE '"(GET|HEAD|PUT|POST|PATCH|DELETE) /v2/' "$work/$1.log"; }
+# count_requests NAME CMD...: runs CMD, sets REQ to the requests it made of registry NAME, OUT to
+# its standard output and RC to its status (its standard error is in $work/last.err).
+count_requests() {
+  local name=$1 before; shift
+  before=$(requests "$name")
+  OUT=$("$@" 2>"$work/last.err")
+  RC=$?
+  sleep 0.2  # the access log line is written after the response
+  REQ=$(( $(requests "$name") - before ))
+}
+stop_registries() {
+  local n
+  for n in "${!PID[@]}"; do stop_registry "$n"; done
+}

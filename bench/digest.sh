@@ -25,9 +25,8 @@ done
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench-digest.XXXXXX")
-pid=
 cleanup() {
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+  stop_registries
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,35 +35,8 @@ trap cleanup EXIT
 make_test_ca "$work" || { log "cannot make certificates"; exit 1; }
 ca=$work/certs/ca.crt
 
-port=
-for _ in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
-  cat > "$work/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: $work/data
-http:
-  addr: 127.0.0.1:$port
-  tls:
-    certificate: $work/certs/server.crt
-    key: $work/certs/server.key
-YML
-  docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 50); do
-    curl -fsS --cacert "$ca" "https://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break 2
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
-done
-[ -n "$pid" ] || { log "cannot start docker-registry: $(tail -n 3 "$work/registry.log")"; exit 1; }
-host=127.0.0.1:$port
+start_registry R
+host=127.0.0.1:${PORT[R]}
 image=$host/bench/app:v1
 log "registry at $host; pushing a $size MiB image (3 layers)"
 
@@ -73,26 +45,16 @@ python3 "$root/bench/make_layout.py" "$work/layout" --layers 3 --size $((size * 
 "$sigil" copy --quiet --ca-file "$ca" "oci:$work/layout:latest" "$image" 2>"$work/last.err" \
   || { log "sigil copy failed: $(tail -n 3 "$work/last.err")"; exit 1; }
 
-# requests: lines "METHOD /v2/…" in the access log so far; count_requests CMD…: REQ, OUT, RC.
-requests() { grep -cE '"(GET|HEAD|PUT|POST|PATCH|DELETE) /v2/' "$work/registry.log"; }
-count_requests() {
-  local before
-  before=$(requests)
-  OUT=$("$@" 2>"$work/last.err")
-  RC=$?
-  sleep 0.3  # the access log line is written after the response
-  REQ=$(( $(requests) - before ))
-}
 sigil_digest=("$sigil" digest --ca-file "$ca" "$image")
 skopeo_digest=(skopeo inspect --cert-dir "$work/cadir" --format '{{.Digest}}' "docker://$image")
 sigil_layers=("$sigil" digest --layers --quiet --ca-file "$ca" "$image")
 
 errors=0
-count_requests "${sigil_digest[@]}"; req_sigil=$REQ out_sigil=$OUT
+count_requests R "${sigil_digest[@]}"; req_sigil=$REQ out_sigil=$OUT
 [ $RC = 0 ] || { log "sigil digest failed: $(tail -n 3 "$work/last.err")"; errors=$((errors + 1)); }
-count_requests "${skopeo_digest[@]}"; req_skopeo=$REQ out_skopeo=$OUT
+count_requests R "${skopeo_digest[@]}"; req_skopeo=$REQ out_skopeo=$OUT
 [ $RC = 0 ] || { log "skopeo inspect failed: $(tail -n 3 "$work/last.err")"; errors=$((errors + 1)); }
-count_requests "${sigil_layers[@]}"; req_layers=$REQ
+count_requests R "${sigil_layers[@]}"; req_layers=$REQ
 [ $RC = 0 ] || { log "sigil digest --layers failed"; errors=$((errors + 1)); }
 if [ "$out_sigil" != "$out_skopeo" ]; then
   log "the digests differ: sigil $out_sigil, skopeo $out_skopeo"

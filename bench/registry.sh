@@ -54,9 +54,8 @@ have_peer=0
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/sigil-bench-reg.XXXXXX")
-declare -A PID PORT
 cleanup() {
-  for n in "${!PID[@]}"; do kill "${PID[$n]}" 2>/dev/null; wait "${PID[$n]}" 2>/dev/null; done
+  stop_registries
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -69,59 +68,6 @@ row() { out+=("$(printf "$@")"); }
 make_test_ca "$work" || { log "cannot make certificates"; exit 1; }
 ca=$work/certs/ca.crt
 
-# start_registry NAME: a fresh, empty registry; sets PORT[NAME]. Its access log is $work/NAME.log.
-start_registry() {
-  local name=$1 port fixed=${PORT[$1]:-}  # a restarted registry keeps its port
-  rm -rf "$work/$name-data"
-  for _ in 1 2 3 4 5; do
-    port=${fixed:-$((20000 + RANDOM % 20000))}
-    cat > "$work/$name.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: false
-storage:
-  filesystem:
-    rootdirectory: $work/$name-data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-  tls:
-    certificate: $work/certs/server.crt
-    key: $work/certs/server.key
-YML
-    docker-registry serve "$work/$name.yml" > "$work/$name.log" 2>&1 &
-    PID[$name]=$!
-    for _ in $(seq 50); do
-      if curl -fsS --cacert "$ca" "https://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
-        PORT[$name]=$port
-        return 0
-      fi
-      kill -0 "${PID[$name]}" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "${PID[$name]}" 2>/dev/null; wait "${PID[$name]}" 2>/dev/null
-    sleep 0.5
-  done
-  log "cannot start docker-registry $name: $(tail -n 3 "$work/$name.log")"
-  exit 1
-}
-stop_registry() {
-  kill "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"
-}
-# requests NAME: requests served so far (access log lines "METHOD /v2/...")
-requests() { grep -cE '"(GET|HEAD|PUT|POST|PATCH|DELETE) /v2/' "$work/$1.log"; }
-# count_requests NAME CMD...: runs CMD, sets REQ to the requests it made and RC to its status.
-count_requests() {
-  local name=$1 before; shift
-  before=$(requests "$name")
-  "$@" >/dev/null 2>"$work/last.err"
-  RC=$?
-  sleep 0.2  # the access log line is written after the response
-  REQ=$(( $(requests "$name") - before ))
-}
 measure_digits=3  # for measure (bench/common.sh)
 fail_step() { log "$1:"; sed 's/^/    /' "$work/last.err" | tail -n 5 >&2; errors=$((errors + 1)); }
 

@@ -7,14 +7,13 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
-#include "libtrust/crypto/key_file.h"
-#include "libtrust/crypto/password.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/attest.h"
 #include "libtrust/sig/intoto.h"
 #include "libtrust/sig/predicate_type.h"
 #include "libtrust/sig/predicates.h"
 #include "libtrust/sig/provenance.h"
+#include "signing.h"
 
 namespace sigil::cli {
 namespace {
@@ -101,20 +100,11 @@ int run_attest(const AttestArgs& a) {
   const auto now = trust::sig::rfc3339_now();
   auto input = read_input(a, now);
   // The key next: a wrong password or key costs no registry request.
-  auto key = trust::load_private_key(a.key, [&a] {
-    trust::PasswordOptions pw;
-    if (!a.password_file.empty()) pw.password_file = a.password_file;
-    return trust::read_password(pw);
-  });
+  auto key = load_signing_key(a.key, a.password_file);
   const auto key_id = key.public_key().key_id().str();
 
   auto store = trust::registry::open_store(ref, transport_options(a.registry));
-  auto image = store->resolve(ref);  // once; everything after works on the digest
-  if (ref.kind() == trust::ReferenceKind::kRegistry && !ref.digest()) {
-    warn(ref.str() + " is a tag, not a digest: attesting " + image.digest.str() +
-         ", the image it names now. Attest " + ref.with_digest(image.digest).str() +
-         " to be sure of what you attest");
-  }
+  const auto image = resolve_to_sign(*store, ref, "attesting", "attest");
   auto statement = input.statement ? std::move(*input.statement)
                                    : trust::sig::image_statement(
                                          trust::sig::attestation_subject_name(ref), image.digest,

@@ -10,11 +10,10 @@
 #include "libtrust/core/file.h"
 #include "libtrust/core/limits.h"
 #include "libtrust/core/media_type.h"
-#include "libtrust/crypto/key_file.h"
-#include "libtrust/crypto/password.h"
 #include "libtrust/sig/blob.h"
 #include "libtrust/sig/predicate_type.h"
 #include "libtrust/sig/predicates.h"
+#include "signing.h"
 
 namespace sigil::cli {
 namespace {
@@ -43,14 +42,6 @@ struct AttestBlobArgs : BlobKeyArgs {
   std::string subject_name;
 };
 
-trust::PrivateKey load_signing_key(const BlobKeyArgs& a) {
-  return trust::load_private_key(a.key, [&a] {
-    trust::PasswordOptions pw;
-    if (!a.password_file.empty()) pw.password_file = a.password_file;
-    return trust::read_password(pw);
-  });
-}
-
 void write_output(const std::string& path, std::string_view text, const std::string& what) {
   trust::write_file_atomic(path, trust::as_bytes(text), kOutputMode, trust::Overwrite::kYes);
   say(what + " written to " + path);
@@ -58,7 +49,7 @@ void write_output(const std::string& path, std::string_view text, const std::str
 
 int run_sign_blob(const BlobKeyArgs& a) {
   // The key first: a wrong password costs no read of a large file.
-  auto key = load_signing_key(a);
+  auto key = load_signing_key(a.key, a.password_file);
   const auto pub = key.public_key();
   const auto blob = trust::sig::read_blob(a.file, trust::sig::needs_whole_blob(key.type())
                                                       ? trust::sig::BlobRead::kWhole
@@ -98,7 +89,7 @@ int run_attest_blob(const AttestBlobArgs& a) {
       a.subject_name.empty() ? std::filesystem::path(a.file).filename().string() : a.subject_name;
   auto predicate =
       trust::read_operator_input(a.predicate, trust::limits::kMaxPredicateBytes, "the predicate");
-  auto key = load_signing_key(a);
+  auto key = load_signing_key(a.key, a.password_file);
   const auto pub = key.public_key();
   const auto predicate_name = a.predicate == "-" ? std::string("standard input") : a.predicate;
   // Checked against its type (a Trivy report becomes cosign's vuln predicate) before anything is

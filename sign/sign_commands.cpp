@@ -5,12 +5,11 @@
 
 #include "commands.h"
 #include "libtrust/core/reference.h"
-#include "libtrust/crypto/key_file.h"
-#include "libtrust/crypto/password.h"
 #include "libtrust/oci/image_source.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/sig/referrers.h"
 #include "libtrust/sig/signer.h"
+#include "signing.h"
 
 namespace sigil::cli {
 namespace {
@@ -42,21 +41,11 @@ int run_sign(const SignArgs& a) {
       .recursive = a.recursive};
   options.validate();
   // The key first: a wrong password or key costs no registry request.
-  auto key = trust::load_private_key(a.key, [&a] {
-    trust::PasswordOptions pw;
-    if (!a.password_file.empty()) pw.password_file = a.password_file;
-    return trust::read_password(pw);
-  });
+  auto key = load_signing_key(a.key, a.password_file);
   const auto key_id = key.public_key().key_id().str();
 
   auto store = trust::registry::open_store(ref, transport_options(a.registry));
-  auto image = store->resolve(ref);  // once; everything after works on the digest
-  if (ref.kind() == trust::ReferenceKind::kRegistry && !ref.digest()) {
-    // As cosign warns: the tag may have moved since it was pushed, or move while signing.
-    warn(ref.str() + " is a tag, not a digest: signing " + image.digest.str() +
-         ", the image it names now. Sign " + ref.with_digest(image.digest).str() +
-         " to be sure of what you sign");
-  }
+  const auto image = resolve_to_sign(*store, ref, "signing", "sign");
 
   nlohmann::ordered_json signatures = nlohmann::ordered_json::array();
   if (a.format == "bundle") {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "libtrust/oci/inspect.h"
+#include "check/resolve.h"
 #include "libtrust/sig/collect.h"
 
 namespace trust::check {
@@ -13,13 +13,7 @@ AttestationVerification verify_attestations(oci::ImageSource& source, const Refe
                                             const AttestationVerifyOptions& options) {
   requirement.validate();
   // The reference is resolved exactly once; everything below works on this digest.
-  auto image = source.resolve(ref);
-  if (options.check_blobs) {
-    oci::InspectOptions inspect{.threads = 0, .compute_diff_ids = false, .recurse_index = true};
-    (void)oci::inspect_image(source, image, inspect);
-  } else {
-    (void)source.fetch_manifest(image);
-  }
+  const auto image = detail::resolve_checked(source, ref, options.check_blobs);
   AttestationVerification out;
   out.image = image;
   // Each entity is judged as it arrives; a statement is kept only when it counts (a megabyte

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "check/resolve.h"
 #include "libtrust/core/error.h"
-#include "libtrust/oci/inspect.h"
 #include "libtrust/sig/collect.h"
 
 namespace trust::check {
@@ -24,13 +24,7 @@ ImageVerification verify_image(oci::ImageSource& source, const Reference& ref,
                      " distinct trusted key(s): it can never be met");
   }
   // The reference is resolved exactly once; everything below works on this digest.
-  auto image = source.resolve(ref);
-  if (options.check_blobs) {
-    oci::InspectOptions inspect{.threads = 0, .compute_diff_ids = false, .recurse_index = true};
-    (void)oci::inspect_image(source, image, inspect);
-  } else {
-    (void)source.fetch_manifest(image);
-  }
+  const auto image = detail::resolve_checked(source, ref, options.check_blobs);
   ImageVerification out;
   out.image = image;
   auto& verdicts = out.verdicts;
