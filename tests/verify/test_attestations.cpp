@@ -21,6 +21,7 @@
 #include "sig/sig_test_util.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
+#include "two_images.h"
 
 using namespace trust;
 using sigil::test::code_of;
@@ -38,27 +39,7 @@ const std::string kData = std::string(SIGIL_TEST_DATA) + "/cosign-attestations";
 const std::string kSlsa = "https://slsa.dev/provenance/v1";
 const std::string kSpdx = "https://spdx.dev/Document";
 
-struct Fixture {
-  sigil::test::TempDir tmp;
-  sigil::test::BuiltLayout built;
-  std::unique_ptr<oci::ImageStore> store;
-  oci::Descriptor a;
-  oci::Descriptor b;
-
-  Fixture() {
-    sigil::test::ImageSpec ia;
-    ia.tag = "a";
-    ia.layers = {sigil::test::layer(100, sigil::test::LayerCompression::kGzip, 1)};
-    sigil::test::ImageSpec ib;
-    ib.tag = "b";
-    ib.layers = {sigil::test::layer(100, sigil::test::LayerCompression::kGzip, 2)};
-    built = sigil::test::build_layout(tmp / "img", {.images = {ia, ib}, .index_tag = {}});
-    store = oci::open_oci_layout(built.dir);
-    a = store->resolve(ref("a"));
-    b = store->resolve(ref("b"));
-  }
-  Reference ref(const std::string& tag) const { return Reference::parse(built.reference(tag)); }
-
+struct Fixture : trust::verify::test::TwoImages {
   check::AttestationVerification verify(const std::string& type, const std::string& tag = "a",
                                         const PrivateKey& key = test_key()) {
     verify::Verifier v(verify::fixed_keys({key.public_key()}));

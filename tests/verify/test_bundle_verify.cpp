@@ -16,6 +16,7 @@
 #include "sig/sig_test_util.h"
 #include "support/layout_builder.h"
 #include "support/process.h"
+#include "two_images.h"
 #include "verify_test_util.h"
 
 using namespace trust;
@@ -25,28 +26,7 @@ using sigil::test::test_key;
 
 namespace {
 
-// A layout with two different images tagged "a" and "b".
-struct Fixture {
-  sigil::test::TempDir tmp;
-  sigil::test::BuiltLayout built;
-  std::unique_ptr<oci::ImageStore> store;
-  oci::Descriptor a;
-  oci::Descriptor b;
-
-  Fixture() {
-    sigil::test::ImageSpec ia;
-    ia.tag = "a";
-    ia.layers = {sigil::test::layer(100, sigil::test::LayerCompression::kGzip, 1)};
-    sigil::test::ImageSpec ib;
-    ib.tag = "b";
-    ib.layers = {sigil::test::layer(100, sigil::test::LayerCompression::kGzip, 2)};
-    built = sigil::test::build_layout(tmp / "img", {.images = {ia, ib}, .index_tag = {}});
-    store = oci::open_oci_layout(built.dir);
-    a = store->resolve(ref("a"));
-    b = store->resolve(ref("b"));
-  }
-  Reference ref(const std::string& tag) const { return Reference::parse(built.reference(tag)); }
-
+struct Fixture : trust::verify::test::TwoImages {
   check::ImageVerification verify(const std::string& tag, const PrivateKey& key = test_key(),
                                   verify::Policy policy = {}, bool examine_all = false) {
     verify::Verifier v(verify::fixed_keys({key.public_key()}));

@@ -28,9 +28,9 @@ TRUST_API std::string ci_system(const Environment& env);
 // The SLSA v1 predicate, as compact JSON text. `materials` are "URI@ALGORITHM:HEX" (as
 // `--material` takes them: "pkg:deb/debian/openssl@sha256:…", "git+https://…@sha1:…"), appended to
 // resolvedDependencies with their digest; `now` (RFC 3339 UTC; empty: the current time) is
-// finishedOn, and startedOn when the environment has no start time. Throws UsageError naming the CI system and every variable
-// missing (or "not in a recognised CI system: GitHub Actions needs …, GitLab CI needs …"), and
-// for a malformed material.
+// finishedOn, and startedOn when the environment has no start time. Throws UsageError naming the CI
+// system and every variable missing (or "not in a recognised CI system: GitHub Actions needs …,
+// GitLab CI needs …"), and for a malformed material.
 TRUST_API std::string provenance_from_ci(const Environment& env,
                                          std::span<const std::string> materials,
                                          std::string_view now);
