@@ -183,4 +183,14 @@ std::string dump_compact(const Json& j) {
   return dump_strict(j);
 }
 
+std::string_view json_type_name(const Json& v) {
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "an array";
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_null()) return "null";
+  if (v.is_number_integer()) return "an integer";
+  return "a number";
+}
+
 }  // namespace trust::detail

@@ -47,4 +47,8 @@ void wipe_strings(Json& j) noexcept;
 std::string dump_compact(const OrderedJson& j);
 std::string dump_compact(const Json& j);
 
+// What a value is, for messages: "an object", "an array", "a string", "a boolean", "null",
+// "an integer", "a number".
+std::string_view json_type_name(const Json& v);
+
 }  // namespace trust::detail

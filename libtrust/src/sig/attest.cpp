@@ -120,20 +120,20 @@ class SameTypeLayers {
   void prefetch(const std::string& tag) {
     auto desc = store_.find_tag(tag);
     if (!desc) return;
-    std::vector<oci::Descriptor> todo;
+    std::vector<oci::Descriptor> unread;
     for (auto& l : oci::Manifest::parse(store_.fetch_manifest(*desc), what(tag)).layers) {
       if (l.size > kMaxDsseEnvelopeBytes) {
         known_[l.digest] = false;
       } else if (known_.emplace(l.digest, false).second) {
-        todo.push_back(std::move(l));
+        unread.push_back(std::move(l));
       }
     }
     try {
-      store_.fetch_blobs(todo, kMaxDsseEnvelopeBytes, [&](std::size_t i, Bytes blob) {
-        known_[todo[i].digest] = envelope_predicate_type(blob, layer_what(todo[i])) == type_;
+      store_.fetch_blobs(unread, kMaxDsseEnvelopeBytes, [&](std::size_t i, Bytes blob) {
+        known_[unread[i].digest] = envelope_predicate_type(blob, layer_what(unread[i])) == type_;
       });
     } catch (const Error&) {
-      for (const auto& l : todo) known_.erase(l.digest);  // read one at a time when offered
+      for (const auto& l : unread) known_.erase(l.digest);  // read one at a time when offered
     }
   }
 

@@ -112,16 +112,6 @@ std::string_view kind_name(Kind k) {
   return "a value";
 }
 
-std::string_view type_name(const Json& v) {
-  if (v.is_object()) return "an object";
-  if (v.is_array()) return "an array";
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_null()) return "null";
-  if (v.is_number_integer()) return "an integer";
-  return "a number";
-}
-
 bool is_kind(const Json& v, Kind k) {
   switch (k) {
     case Kind::kObject:
@@ -165,7 +155,8 @@ class Shape {
   }
   const Json& typed(const Json& v, std::string_view path, Kind k) const {
     if (!is_kind(v, k)) {
-      fail(path, "is " + std::string(type_name(v)) + ", not " + std::string(kind_name(k)));
+      fail(path,
+           "is " + std::string(detail::json_type_name(v)) + ", not " + std::string(kind_name(k)));
     }
     return v;
   }
@@ -189,7 +180,7 @@ class Shape {
     for (const auto& [k, v] : m.items()) {
       if (!v.is_string()) {
         fail(std::string(path) + "." + excerpt(k, 64),
-             "is " + std::string(type_name(v)) + ", not a string");
+             "is " + std::string(detail::json_type_name(v)) + ", not a string");
       }
     }
   }
@@ -389,7 +380,7 @@ void check_openvex(const Json& p, std::string_view what) {
   // An integer since OpenVEX 0.2.0; vexctl before it wrote a string.
   const Json& version = s.require(p, "version", "version", Kind::kAny);
   if (!version.is_number_integer() && !version.is_string()) {
-    s.fail("version", "is " + std::string(type_name(version)) + ", not an integer");
+    s.fail("version", "is " + std::string(detail::json_type_name(version)) + ", not an integer");
   }
   const Json& statements = s.require(p, "statements", "statements", Kind::kArray);
   static constexpr std::array<std::string_view, 4> kStatus = {"not_affected", "affected", "fixed",
@@ -399,7 +390,8 @@ void check_openvex(const Json& p, std::string_view what) {
     if (vuln.is_object()) {
       (void)s.require_string(vuln, "name", join(at, "vulnerability.name"));
     } else if (!vuln.is_string()) {  // OpenVEX 0.0.x: the name itself
-      s.fail(join(at, "vulnerability"), "is " + std::string(type_name(vuln)) + ", not an object");
+      s.fail(join(at, "vulnerability"),
+             "is " + std::string(detail::json_type_name(vuln)) + ", not an object");
     }
     const auto status = s.require_string(st, "status", join(at, "status"));
     if (std::find(kStatus.begin(), kStatus.end(), status) == kStatus.end()) {

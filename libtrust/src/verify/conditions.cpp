@@ -51,15 +51,6 @@ std::string levels() {
   return out;
 }
 
-std::string_view type_name(const Json& v) {
-  if (v.is_object()) return "an object";
-  if (v.is_array()) return "an array";
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_null()) return "null";
-  return "a number";
-}
-
 // The text a scalar compares as: a string as it is, anything else as its JSON text.
 std::string scalar_text(const Json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
@@ -158,8 +149,8 @@ ConditionResult evaluate_one(const WhereCondition& c, const Json& doc) {
   }
   if (c.op == WhereCondition::Op::kEquals) {
     if (v->is_object() || v->is_array()) {
-      r.reason =
-          pointer_name(c) + " is " + std::string(type_name(*v)) + ", which never equals a value";
+      r.reason = pointer_name(c) + " is " + std::string(detail::json_type_name(*v)) +
+                 ", which never equals a value";
       return r;
     }
     const std::string text = scalar_text(*v);
@@ -169,7 +160,8 @@ ConditionResult evaluate_one(const WhereCondition& c, const Json& doc) {
     return r;
   }
   if (!v->is_string()) {
-    r.reason = pointer_name(c) + " is " + std::string(type_name(*v)) + ", not a string";
+    r.reason =
+        pointer_name(c) + " is " + std::string(detail::json_type_name(*v)) + ", not a string";
     return r;
   }
   const auto& text = v->get_ref<const std::string&>();
@@ -211,13 +203,14 @@ ConditionResult evaluate_severity(Severity max, const Json& doc) {
     const Json& result = (*results)[i];
     const std::string at = "Results/" + std::to_string(i);
     if (!result.is_object()) {
-      r.reason = at + " is " + std::string(type_name(result)) + ", not an object";
+      r.reason = at + " is " + std::string(detail::json_type_name(result)) + ", not an object";
       return r;
     }
     auto vulns = result.find("Vulnerabilities");
     if (vulns == result.end() || vulns->is_null()) continue;  // Trivy omits it when none found
     if (!vulns->is_array()) {
-      r.reason = at + "/Vulnerabilities is " + std::string(type_name(*vulns)) + ", not an array";
+      r.reason = at + "/Vulnerabilities is " + std::string(detail::json_type_name(*vulns)) +
+                 ", not an array";
       return r;
     }
     for (std::size_t j = 0; j < vulns->size(); ++j) {
