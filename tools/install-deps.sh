@@ -10,11 +10,13 @@ packages=(
   g++ cmake make pkg-config clang-format binutils
   # libraries libtrust links
   libssl-dev libsodium-dev nlohmann-json3-dev libcurl4-openssl-dev libcli11-dev zlib1g-dev
-  libzstd-dev libarchive-dev libre2-dev
+  libzstd-dev libarchive-dev libre2-dev libyaml-cpp-dev
   # tests: Catch2, a real registry (distribution 2.8), htpasswd, openssl for CA/cert fixtures
   catch2 docker-registry apache2-utils openssl libcpp-httplib-dev curl
   # tests: an independent DSSE check (PAE written from the spec) on Debian's python3-cryptography
   python3-cryptography
+  # tests: a real Docker Engine (dockerd 20.10) for the authorization plugin; wrk for load
+  docker.io wrk
   # packaging (cpack -G DEB and its test): dpkg-shlibdeps, file
   dpkg-dev file
   # benchmarks: side-by-side timing, peak RSS (/usr/bin/time -f %M), layout generator

@@ -17,15 +17,6 @@
 
 namespace trust::sig {
 
-// Which kinds to collect.
-struct EntityKinds {
-  bool cosign_signatures = true;  // the .sig tag's layers
-  bool bundles = true;            // the sigstore bundle referrers
-  // The .att tag's layers (DSSE attestations). Off by default: `sigil verify` reads signatures
-  // only and makes no request for attestations.
-  bool attestations = false;
-};
-
 struct Collection {
   std::optional<oci::Descriptor> signature_manifest;    // the .sig manifest, when there is one
   std::optional<oci::Descriptor> attestation_manifest;  // the .att manifest, when there is one

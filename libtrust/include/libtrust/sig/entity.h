@@ -28,6 +28,15 @@ enum class EntityKind {
 // "cosign" / "attestation" / "bundle" (the "format" of a verdict in sigil's JSON).
 TRUST_API std::string_view to_string(EntityKind kind);
 
+// Which kinds to collect (sig/collect.h), or a check needs (verify/policy_check.h).
+struct EntityKinds {
+  bool cosign_signatures = true;  // the .sig tag's layers
+  bool bundles = true;            // the sigstore bundle referrers
+  // The .att tag's layers (DSSE attestations). Off by default: `sigil verify` reads signatures
+  // only and makes no request for attestations.
+  bool attestations = false;
+};
+
 // The content of each kind, as read (nothing in it is verified).
 struct CosignSignatureContent {
   Bytes payload;    // the simple-signing payload, exact bytes
