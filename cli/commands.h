@@ -21,6 +21,12 @@ void register_download_commands(Program& prog);
 void register_blob_verify_commands(Program& prog);
 void register_inspect_commands(Program& prog);  // verify/: sigil digest, sigil triangulate
 void register_tree_commands(Program& prog);     // verify/: sigil tree
+// verify/: sigil policy validate|explain|export
+void register_policy_commands(Program& prog);
+// verify/: the containerd image-verifier hook (sigil-verify only)
+void register_node_hook_commands(Program& prog);
+// verify/: sigil-verify docker-authz, the Docker Engine authorization plugin (sigil-verify only)
+void register_docker_authz_commands(Program& prog);
 void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)
 
 }  // namespace sigil::cli
