@@ -136,4 +136,13 @@ inline constexpr std::size_t kMaxPolicyValues = 100000;
 // them, its `where`); anything much deeper is not a policy.
 inline constexpr std::size_t kMaxPolicyNesting = 16;
 
+// The node hooks (issue 10): the verified-digest cache (verify/digest_cache.h) and the containerd
+// image verifier in sigil-verify. An entry holds one verdict's digests, times, key names and cause
+// (well under 4 KiB); the descriptor containerd writes on stdin is a few hundred bytes (a 1 MiB cap
+// leaves room for annotations and still ends a hook fed garbage); containerd keeps the first
+// 32 KiB of a verifier's stdout (pkg/imageverifier/bindir outputLimitBytes).
+inline constexpr std::size_t kMaxCacheEntryBytes = 64u << 10;  // one cache entry (or its marker)
+inline constexpr std::size_t kMaxHookStdinBytes = 1u << 20;    // the descriptor on stdin
+inline constexpr std::size_t kMaxHookReasonBytes = 32u << 10;  // what stdout may say
+
 }  // namespace trust::limits
