@@ -253,6 +253,14 @@ TEST_CASE("policy file: a duplicate rule is refused naming the second one's line
         "p.yaml:8:11: rules[1].name: rule 'team' is defined twice (first at p.yaml:5:5)");
 }
 
+TEST_CASE("policy file: a rule named like the default rule is refused at its name, by index",
+          "[policy-file]") {
+  CHECK(refusal(one_rule("    keys: [release]\n") +
+                "  - {name: default, match: registry.example.com/x/*, keys: [release]}\n"
+                "default: {action: reject}\n") ==
+        "p.yaml:8:12: rules[1].name: rule 'default' has the default rule's name");
+}
+
 TEST_CASE("policy file: a key given twice in one mapping is refused, in YAML and in JSON",
           "[policy-file]") {
   CHECK(refusal(one_rule("    keys: [release]\n    threshold: 1\n    threshold: 1\n")) ==
