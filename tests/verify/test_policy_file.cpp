@@ -405,6 +405,14 @@ TEST_CASE("policy file: the file size, rules and keys are bounded", "[policy-fil
   CHECK(t.message ==
         "p.yaml: " + std::to_string(big.size()) + " bytes of policy is over the limit of 1048576");
 
+  // load() refuses an oversized file before reading it.
+  PolicyDir dir;
+  const auto file = dir.write(big);
+  const auto t1 = thrown_by([&] { (void)TrustPolicy::load(file); });
+  CHECK(t1.code == ErrorCode::kLimit);
+  CHECK(t1.message == file.string() + ": " + std::to_string(big.size()) +
+                          " bytes is over the limit of 1048576 bytes");
+
   std::string rules = "version: 1\nrules:\n";
   for (std::size_t i = 0; i <= limits::kMaxPolicyRules; ++i) rules += "  - {name: r}\n";
   const auto t2 = thrown_by([&] { (void)TrustPolicy::parse(rules, "p.yaml", "/"); });
