@@ -182,10 +182,14 @@ TEST_CASE("policy file: key files are read relative to the policy's directory, n
           "[policy-file]") {
   PolicyDir dir;
   const auto file = dir.write(full_policy(), "sub.yaml");
-  const auto cwd = fs::current_path();
+  // Loaded from another working directory (restored however load() ends).
+  struct Cwd {
+    fs::path saved = fs::current_path();
+    ~Cwd() { fs::current_path(saved); }
+  } restore;
   fs::current_path("/");
   const auto policy = TrustPolicy::load(file);
-  fs::current_path(cwd);
+  fs::current_path(restore.saved);
   CHECK(policy.keys()[0].file == dir / "keys/release.pub");
 
   // parse() reads them under base_dir.
