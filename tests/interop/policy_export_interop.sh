@@ -7,8 +7,9 @@
 #   3. `skopeo copy` under the exported policy.json and registries.d accepts and rejects exactly
 #      the images sigil does (`sigil verify --policy` when the build has it, else `sigil verify
 #      --key` with the key of the rule the image falls under);
-#   4. a policy containers/image cannot express (threshold 2, a one-segment glob) is refused with
-#      exit 2 naming the rule, and nothing is written.
+#   4. the same for a policy of one `**` rule (the docker transport's "" scope);
+#   5. a policy containers/image cannot express (threshold 2) is refused with exit 2 naming the
+#      rule, and nothing is written.
 # Usage: policy_export_interop.sh SIGIL_BIN_DIR TEST_DATA_DIR
 # Exit 77 (ctest: skipped) with a clear message when the peer or the registry is not available.
 set -euo pipefail
@@ -168,7 +169,34 @@ for row in "${images[@]}"; do
   [ "$p" = "$s" ] || fail "the peer said $p for $name under the exported policy, sigil $s: $(cat "$tmp/skopeo.log")"
 done
 
-step "4. what containers/image cannot express is refused, naming the rule; nothing is written"
+step "4. a ** rule is the docker transport's default scope (default-docker in registries.d)"
+cat > "$tmp/pol/all.yaml" <<YAML
+version: 1
+keys: {a: keys/a.pub}
+rules:
+  - {name: all, match: "**", keys: [a]}
+YAML
+"$bin/sigil" policy export --format containers-policy "$tmp/pol/all.yaml" "$tmp/out" --force 2>"$tmp/export.err" \
+  || fail "export of **: $(cat "$tmp/export.err")"
+for row in "${images[@]}"; do
+  read -r name key _ _ <<<"$row"
+  want=deny; [ "$key" = a ] && want=allow
+  set +e
+  if [ $has_policy_flag = 1 ]; then
+    sig verify --policy "$tmp/pol/all.yaml" "$reg/$name:v1" >/dev/null 2>&1
+  else
+    sig verify --key "$tmp/a.pub" "$reg/$name:v1" >/dev/null 2>&1
+  fi
+  rc=$?
+  set -e
+  s=deny; [ $rc = 0 ] && s=allow
+  p=$(peer_verdict "$name")
+  printf '%-16s rule all      sigil %-6s peer %s\n' "$name" "$s" "$p"
+  [ "$s" = "$want" ] || fail "sigil said $s for $name under **, expected $want"
+  [ "$p" = "$s" ] || fail "the peer said $p for $name under the exported ** policy, sigil $s: $(cat "$tmp/skopeo.log")"
+done
+
+step "5. what containers/image cannot express is refused, naming the rule; nothing is written"
 cat > "$tmp/pol/two.yaml" <<YAML
 version: 1
 keys: {a: keys/a.pub, b: keys/b.pub}
