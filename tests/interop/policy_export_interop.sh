@@ -2,11 +2,10 @@
 # `sigil policy export --format containers-policy` against the peer (containers/image 5.23.1
 # skopeo with sigstore enabled: what podman and CRI-O nodes run), through a real registry process
 # (Debian's docker-registry) on 127.0.0.1 that this script starts and stops.
-#   1. sigil pushes seven images and signs some of them with two sigil keys;
+#   1. sigil pushes nine images and signs some of them with two sigil keys;
 #   2. one policy (verify rules with one key each, an accept rule, a default reject) is exported;
 #   3. `skopeo copy` under the exported policy.json and registries.d accepts and rejects exactly
-#      the images sigil does (`sigil verify --policy` when the build has it, else `sigil verify
-#      --key` with the key of the rule the image falls under);
+#      the images `sigil verify --policy` does (and both what the table below says);
 #   4. the same for a policy of one `**` rule (the docker transport's "" scope);
 #   5. a policy containers/image cannot express (threshold 2) is refused with exit 2 naming the
 #      rule, and nothing is written.
@@ -126,26 +125,14 @@ cat "$tmp/validate.err"
 cat "$tmp/export.err"
 [ -f "$tmp/out/policy.json" ] && [ -f "$tmp/out/registries.d/sigil.yaml" ] || fail "export wrote no files"
 
-# sigil's own verdict on an image: `verify --policy` once the build has it; until then verify
-# --key with the key of the rule the table names (accept: allowed, default reject: denied).
-has_policy_flag=0
-"$bin/sigil" verify --help 2>&1 | grep -q -- '--policy' && has_policy_flag=1
-sigil_verdict() {  # NAME KEY RULE -> allow|deny
-  local name=$1 rule=$3 rc
+# sigil's own verdict on an image under a policy: `sigil verify --policy` (exit 0 allowed, 1 denied).
+sigil_verdict() {  # POLICY NAME -> allow|deny
+  local rc
   set +e
-  if [ $has_policy_flag = 1 ]; then
-    sig verify --policy "$tmp/pol/policy.yaml" "$reg/$name:v1" >/dev/null 2>&1
-    rc=$?
-  else
-    case $rule in
-      team) sig verify --key "$tmp/a.pub" "$reg/$name:v1" >/dev/null 2>&1; rc=$? ;;
-      ops) sig verify --key "$tmp/b.pub" "$reg/$name:v1" >/dev/null 2>&1; rc=$? ;;
-      base) rc=0 ;;
-      *) rc=1 ;;
-    esac
-  fi
+  sig verify --policy "$1" "$reg/$2:v1" >/dev/null 2>"$tmp/verify.err"
+  rc=$?
   set -e
-  case $rc in 0) echo allow ;; 1) echo deny ;; *) echo "error($rc)" ;; esac
+  case $rc in 0) echo allow ;; 1) echo deny ;; *) echo "error($rc): $(cat "$tmp/verify.err")" ;; esac
 }
 peer_verdict() {  # NAME -> allow|deny
   local rc
@@ -159,10 +146,10 @@ peer_verdict() {  # NAME -> allow|deny
     echo deny; else echo "error: $(tail -1 "$tmp/skopeo.log")"; fi
 }
 
-step "3. the peer under the exported policy decides as sigil does (sigil verify$([ $has_policy_flag = 1 ] && echo ' --policy' || echo ' --key'))"
+step "3. the peer under the exported policy decides as sigil verify --policy does"
 for row in "${images[@]}"; do
   read -r name key rule want <<<"$row"
-  s=$(sigil_verdict "$name" "$key" "$rule")
+  s=$(sigil_verdict "$tmp/pol/policy.yaml" "$name")
   p=$(peer_verdict "$name")
   printf '%-16s rule %-8s sigil %-6s peer %s\n' "$name" "$rule" "$s" "$p"
   [ "$s" = "$want" ] || fail "sigil said $s for $name, the table says $want"
@@ -181,15 +168,7 @@ YAML
 for row in "${images[@]}"; do
   read -r name key _ _ <<<"$row"
   want=deny; [ "$key" = a ] && want=allow
-  set +e
-  if [ $has_policy_flag = 1 ]; then
-    sig verify --policy "$tmp/pol/all.yaml" "$reg/$name:v1" >/dev/null 2>&1
-  else
-    sig verify --key "$tmp/a.pub" "$reg/$name:v1" >/dev/null 2>&1
-  fi
-  rc=$?
-  set -e
-  s=deny; [ $rc = 0 ] && s=allow
+  s=$(sigil_verdict "$tmp/pol/all.yaml" "$name")
   p=$(peer_verdict "$name")
   printf '%-16s rule all      sigil %-6s peer %s\n' "$name" "$s" "$p"
   [ "$s" = "$want" ] || fail "sigil said $s for $name under **, expected $want"
