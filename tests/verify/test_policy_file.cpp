@@ -430,6 +430,17 @@ TEST_CASE("policy file: the file size, rules and keys are bounded", "[policy-fil
   CHECK(thrown_by([&] { (void)TrustPolicy::parse(keys, "p.yaml", "/"); }).message ==
         "p.yaml:3:3: keys: 1001 keys is over the limit of 1000");
 
+  const std::string long_name(limits::kMaxPolicyNameBytes + 1, 'n');
+  CHECK(thrown_by([&] {
+          (void)TrustPolicy::parse("version: 1\nrules:\n  - name: " + long_name + "\n", "p.yaml",
+                                   "/");
+        }).message == "p.yaml:3:11: rules[0].name: 257 bytes in a name is over the limit of 256");
+  CHECK(thrown_by([&] {
+          (void)TrustPolicy::parse("version: 1\nkeys:\n  " + long_name + ": x.pub\n", "p.yaml",
+                                   "/");
+        }).message == "p.yaml:3:3: keys." + long_name.substr(0, 64) +
+                          "…: 257 bytes in a name is over the limit of 256");
+
   std::string deep = "version: 1\nrules: ";
   for (int i = 0; i < 20; ++i) deep += "[";
   for (int i = 0; i < 20; ++i) deep += "]";
