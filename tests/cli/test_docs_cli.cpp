@@ -59,7 +59,7 @@ std::vector<std::string> command_of(const std::string& line) {
   std::string w;
   words >> w;
   out.push_back(w);
-  static const std::set<std::string> groups{"key", "download"};
+  static const std::set<std::string> groups{"key", "download", "policy"};
   static const std::set<std::string> commands{
       "key",         "sign",        "verify",      "digest",
       "triangulate", "tree",        "copy",        "login",
@@ -67,7 +67,8 @@ std::vector<std::string> command_of(const std::string& line) {
       "generate",    "public",      "import",      "fingerprint",
       "sign-blob",   "verify-blob", "attest-blob", "verify-blob-attestation",
       "download",    "sbom",        "attestation", "verify-attestation",
-      "attest"};
+      "attest",      "policy",      "validate",    "explain",
+      "export"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;

@@ -13,7 +13,7 @@ using sigil::test::run_process;
 using sigil::test::TempDir;
 using namespace trust;
 
-TEST_CASE("policy explain: the rule and why\\, the digest\\, every signature and the threshold",
+TEST_CASE("policy explain: the rule and why then the digest and every signature and the threshold",
           "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
@@ -44,6 +44,6 @@ TEST_CASE("policy explain: the rule and why\\, the digest\\, every signature and
   CHECK(j["result"] == "denied");
   CHECK(j["cause"] == "no signature by key release (no signatures found)");
   CHECK(report_lines(json.err).front() == "denied " + unsigned_ref + "@" + r.b.digest.str() +
-                                          " by rule 'team': no signature by key release (no "
-                                          "signatures found)");
+                                              " by rule 'team': no signature by key release (no "
+                                              "signatures found)");
 }

@@ -14,7 +14,7 @@ using sigil::test::run_process;
 using sigil::test::TempDir;
 using namespace trust;
 
-TEST_CASE("verify --policy: one verdict per image\\, exit 1 when any is denied",
+TEST_CASE("verify --policy: one verdict per image and exit 1 when any is denied",
           "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
@@ -58,7 +58,7 @@ TEST_CASE("verify --policy: one verdict per image\\, exit 1 when any is denied",
   CHECK(ok.err.find("sigil: warning: " + soft_ref) != std::string::npos);
 }
 
-TEST_CASE("verify --policy: k of n keys\\, and JSON lines with every verdict's trace",
+TEST_CASE("verify --policy: k of n keys and JSON lines with every verdict's trace",
           "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
@@ -89,7 +89,7 @@ TEST_CASE("verify --policy: k of n keys\\, and JSON lines with every verdict's t
   CHECK(report_lines(res.err).size() == 2);
 }
 
-TEST_CASE("verify --policy: an image that cannot be checked exits 3\\, a denial wins over it",
+TEST_CASE("verify --policy: an image that cannot be checked exits 3 and a denial wins over it",
           "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
@@ -107,7 +107,7 @@ TEST_CASE("verify --policy: an image that cannot be checked exits 3\\, a denial 
   CHECK(res.exit_code == 1);
 }
 
-TEST_CASE("verify --policy: the flags the policy states are refused\\, local images too",
+TEST_CASE("verify --policy: the flags the policy states are refused and so are local images",
           "[cli][policy]") {
   TempDir tmp;
   const auto policy = (tmp / "p.yaml").string();
@@ -145,7 +145,7 @@ TEST_CASE("verify --policy: the flags the policy states are refused\\, local ima
   }
 }
 
-TEST_CASE("verify-attestation --policy checks the rule's attestations\\, not its signatures",
+TEST_CASE("verify-attestation --policy checks the rule's attestations and not its signatures",
           "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
@@ -164,8 +164,9 @@ TEST_CASE("verify-attestation --policy checks the rule's attestations\\, not its
   auto res = r.run({"verify-attestation", "--policy", policy, good});
   INFO(res.err);
   CHECK(res.exit_code == 0);
-  CHECK(report_lines(res.err) == std::vector<std::string>{"allowed " + good + "@" + r.a.digest.str() +
-                                                      " by rule 'built': slsaprovenance by ci"});
+  CHECK(report_lines(res.err) ==
+        std::vector<std::string>{"allowed " + good + "@" + r.a.digest.str() +
+                                 " by rule 'built': slsaprovenance by ci"});
   // The whole rule also needs the signature.
   auto whole = r.run({"verify", "--policy", policy, good});
   CHECK(whole.exit_code == 1);
