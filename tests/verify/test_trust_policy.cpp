@@ -44,7 +44,7 @@ std::string refusal(PolicyDocument d) {
 
 }  // namespace
 
-TEST_CASE("policy globs: * and ? stay in a segment\\, ** crosses segments", "[policy]") {
+TEST_CASE("policy globs: * and ? stay in a segment, ** crosses segments", "[policy]") {
   CHECK(glob_matches("registry.example.com/team/*", "registry.example.com/team/app"));
   CHECK_FALSE(glob_matches("registry.example.com/team/*", "registry.example.com/team/a/b"));
   CHECK_FALSE(glob_matches("registry.example.com/team/*", "registry.example.com/team"));
@@ -61,7 +61,7 @@ TEST_CASE("policy globs: * and ? stay in a segment\\, ** crosses segments", "[po
   CHECK_FALSE(glob_matches("registry.example.com/team/*", "registryXexample.com/team/app"));
 }
 
-TEST_CASE("policy globs: tags\\, digests\\, short names and bad segments are refused", "[policy]") {
+TEST_CASE("policy globs: tags, digests, short names and bad segments are refused", "[policy]") {
   CHECK_FALSE(glob_problem("registry.example.com/team/*").has_value());
   CHECK_FALSE(glob_problem("localhost:5000/app").has_value());
   CHECK(glob_problem("registry.example.com/team/app:v1")->find("never a tag") != std::string::npos);
@@ -78,7 +78,7 @@ TEST_CASE("policy globs: tags\\, digests\\, short names and bad segments are ref
   CHECK(glob_problem("").has_value());
 }
 
-TEST_CASE("policy rules: the most specific glob wins\\, then the default\\, else none",
+TEST_CASE("policy rules: the most specific glob wins, then the default, else none",
           "[policy]") {
   auto doc = document({rule("any", {"registry.example.com/**"}),
                        rule("team", {"registry.example.com/team/*"}),
@@ -153,7 +153,7 @@ TEST_CASE("policy build: impossible or ambiguous rules are refused with where an
 }
 
 TEST_CASE(
-    "policy rules: verifiers trust exactly the keys named\\, and rule digests follow "
+    "policy rules: verifiers trust exactly the keys named, and rule digests follow "
     "meaning",
     "[policy]") {
   auto a = rule("a", {"registry.example.com/a/*"}, {"release", "ci"});
