@@ -129,6 +129,8 @@ inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
 inline constexpr std::size_t kMaxPolicyFileBytes = 1u << 20;
 inline constexpr std::size_t kMaxPolicyRules = 1000;
 inline constexpr std::size_t kMaxPolicyKeys = 1000;
+// A rule's or key's name: messages and traces quote it whole.
+inline constexpr std::size_t kMaxPolicyNameBytes = 256;
 // YAML values (scalars, lists, mappings) in one file: a thousand rules of twenty values each with
 // room to spare; bounds what a file of tiny values (`[1,1,1,…]`) costs to hold once parsed.
 inline constexpr std::size_t kMaxPolicyValues = 100000;
