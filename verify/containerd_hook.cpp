@@ -253,10 +253,11 @@ class Watchdog {
           std::unique_lock lock(mu_);
           if (cv_.wait_for(lock, after, [this] { return stop_; })) return;
           if (!reason.claim()) return;
-          const std::string line = "denied: " + program_name() + " did not decide within " +
-                                   std::to_string(after.count()) + " ms (fail closed)\n";
+          const std::string why = program_name() + " did not decide within " +
+                                  std::to_string(after.count()) + " ms (fail closed)\n";
+          const std::string line = "denied: " + why;
           (void)!::write(STDOUT_FILENO, line.data(), line.size());
-          const std::string err = program_name() + ": error: " + line;
+          const std::string err = program_name() + ": error: " + why;
           (void)!::write(STDERR_FILENO, err.data(), err.size());
           ::_exit(kExitVerifyFailed);
         }) {}

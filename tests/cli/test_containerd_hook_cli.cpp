@@ -577,3 +577,26 @@ TEST_CASE(
                       "{}");
   CHECK(eq.reason == linked.reason);
 }
+
+TEST_CASE(
+    "containerd hook: a policy read that never returns is denied by the watchdog before "
+    "containerd's timeout",
+    "[containerd][cli]") {
+  // A FIFO without a writer where the policy belongs: opening it blocks, as a hung file system
+  // would, where no registry deadline reaches.
+  Node node(policy_text("registry.example.com"));
+  fs::remove(node.root / "policy.yaml");
+  REQUIRE(::mkfifo((node.root / "policy.yaml").c_str(), 0644) == 0);
+  trust::oci::Descriptor d;
+  d.media_type = "application/vnd.oci.image.manifest.v1+json";
+  d.digest = trust::Digest::of(trust::as_bytes(std::string("x")));
+  d.size = 1;
+  auto j = node.pull("registry.example.com/team/app:v1", d);
+  REQUIRE_FALSE(j.error);  // sigil answered; containerd did not have to kill it
+  CHECK_FALSE(j.ok);
+  CHECK(j.reason ==
+        "verifier sigil rejected image (exit code 1): denied: sigil-verify did not decide within "
+        "9000 ms (fail closed)");
+  CHECK(j.runs.back().stderr_text ==
+        "sigil-verify: error: sigil-verify did not decide within 9000 ms (fail closed)\n");
+}
