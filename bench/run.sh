@@ -20,6 +20,8 @@
 #      registry, requests and median wall time next to `sigil verify` (needs docker-registry).
 #   f. bench/policy.sh: `sigil verify --policy` over 100 signed images in one process vs 100
 #      separate `sigil verify --key` runs, same registry: wall time, per image, ratio, requests.
+#   g. bench/hook.sh: the containerd hook process, cached and uncached, p50/p99 of 200 runs
+#      against a local registry (issue 10; needs docker-registry).
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -29,7 +31,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 26 -- "$@"
+bench_args 28 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -265,8 +267,10 @@ else
 fi
 if command -v docker-registry >/dev/null; then
   bash "$root/bench/policy.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+  echo
+  bash "$root/bench/hook.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
-  log "f. policy skipped: docker-registry missing"
+  log "f. policy and g. containerd hook skipped: docker-registry missing"
 fi
 if [ $errors -ne 0 ]; then
   echo "bench: $errors command(s) failed; see above" >&2

@@ -25,6 +25,9 @@ void register_tree_commands(Program& prog);     // verify/: sigil tree
 void register_policy_commands(Program& prog);
 // verify/: the containerd image-verifier hook (sigil-verify only)
 void register_node_hook_commands(Program& prog);
+// Whether argv is containerd's call of a verifier (argv[1] is -name, -digest or
+// -stdin-media-type): sigil-verify then runs the hook's command with those arguments.
+bool is_containerd_hook_call(int argc, char** argv);
 // verify/: sigil-verify docker-authz, the Docker Engine authorization plugin (sigil-verify only)
 void register_docker_authz_commands(Program& prog);
 void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)

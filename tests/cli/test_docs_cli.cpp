@@ -69,7 +69,8 @@ std::vector<std::string> command_of(const std::string& line) {
       "download",    "sbom",        "attestation", "verify-attestation",
       "attest",      "policy",      "validate",    "explain",
       "export"};
-  while (words >> w && commands.count(w) != 0) {
+  static const std::set<std::string> verify_only{"containerd-verify"};  // sigil-verify's
+  while (words >> w && (commands.count(w) != 0 || verify_only.count(w) != 0)) {
     out.push_back(w);
     if (groups.count(w) == 0) break;
   }
