@@ -315,7 +315,7 @@ struct SignedRegistry {
 }  // namespace
 
 TEST_CASE(
-    "containerd hook: a signed image is allowed at the digest containerd gives\\, then from "
+    "containerd hook: a signed image is allowed at the digest containerd gives, then from "
     "the cache without the registry",
     "[containerd][registry-it][cli]") {
   SKIP_WITHOUT_REGISTRY();
@@ -342,7 +342,7 @@ TEST_CASE(
         "sigil => allowed " + at + " by rule 'team' (cached): signed by release (1 of 1)");
 }
 
-TEST_CASE("containerd hook: an unsigned image is denied with sigil's reason\\, exit 1",
+TEST_CASE("containerd hook: an unsigned image is denied with sigil's reason, exit 1",
           "[containerd][registry-it][cli]") {
   SKIP_WITHOUT_REGISTRY();
   SignedRegistry r;
@@ -367,7 +367,7 @@ TEST_CASE("containerd hook: an unsigned image is denied with sigil's reason\\, e
   CHECK_THAT(w.runs.back().stderr_text, Catch::Contains("sigil-verify: warning: "));
 }
 
-TEST_CASE("containerd hook: the digest is judged\\, never the tag in -name",
+TEST_CASE("containerd hook: the digest is judged, never the tag in -name",
           "[containerd][registry-it][cli]") {
   SKIP_WITHOUT_REGISTRY();
   SignedRegistry r;
@@ -417,7 +417,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "containerd hook: a cache directory writable by others is not used\\, and the hook says "
+    "containerd hook: a cache directory writable by others is not used, and the hook says "
     "so",
     "[containerd][registry-it][cli]") {
   SKIP_WITHOUT_REGISTRY();
@@ -578,12 +578,11 @@ TEST_CASE(
   CHECK(eq.reason == linked.reason);
 }
 
-TEST_CASE(
-    "containerd hook: a policy read that never returns is denied by the watchdog before "
-    "containerd's timeout",
-    "[containerd][cli]") {
-  // A FIFO without a writer where the policy belongs: opening it blocks, as a hung file system
-  // would, where no registry deadline reaches.
+TEST_CASE("containerd hook: a FIFO where the policy belongs is denied at once, not waited on",
+          "[containerd][cli]") {
+  // A FIFO without a writer where the policy belongs: opening it for reading would block where
+  // no registry deadline reaches. read_file opens without blocking and refuses what is not a
+  // regular file, so the hook denies at once (the 9 s watchdog stays a last resort).
   Node node(policy_text("registry.example.com"));
   fs::remove(node.root / "policy.yaml");
   REQUIRE(::mkfifo((node.root / "policy.yaml").c_str(), 0644) == 0);
@@ -594,9 +593,6 @@ TEST_CASE(
   auto j = node.pull("registry.example.com/team/app:v1", d);
   REQUIRE_FALSE(j.error);  // sigil answered; containerd did not have to kill it
   CHECK_FALSE(j.ok);
-  CHECK(j.reason ==
-        "verifier sigil rejected image (exit code 1): denied: sigil-verify did not decide within "
-        "9000 ms (fail closed)");
-  CHECK(j.runs.back().stderr_text ==
-        "sigil-verify: error: sigil-verify did not decide within 9000 ms (fail closed)\n");
+  CHECK_THAT(j.reason, Catch::StartsWith("verifier sigil rejected image (exit code 3): denied: "));
+  CHECK_THAT(j.reason, Catch::Contains("policy.yaml: not a regular file"));
 }

@@ -170,7 +170,7 @@ TEST_CASE(
   CHECK(temporaries(dir) == 0);
 }
 
-TEST_CASE("digest cache: another digest\\, another rule or a rule that means something else misses",
+TEST_CASE("digest cache: another digest, another rule or a rule that means something else misses",
           "[digest_cache]") {
   TempDir tmp;
   const auto dir = tmp / "cache";
@@ -219,7 +219,7 @@ TEST_CASE("digest cache: only satisfied verdicts for the digest and rule they na
 }
 
 TEST_CASE(
-    "digest cache: an expired entry\\, or one older than the TTL in force\\, misses and is removed",
+    "digest cache: an expired entry, or one older than the TTL in force, misses and is removed",
     "[digest_cache]") {
   TempDir tmp;
   const auto dir = tmp / "cache";
@@ -270,7 +270,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("digest cache: at most max_entries are kept\\, the oldest go first", "[digest_cache]") {
+TEST_CASE("digest cache: at most max_entries are kept, the oldest go first", "[digest_cache]") {
   TempDir tmp;
   const auto dir = tmp / "cache";
   const auto p = policy();
@@ -322,8 +322,8 @@ TEST_CASE("digest cache: a changed policy content digest drops every entry", "[d
 }
 
 TEST_CASE(
-    "digest cache: a directory writable by group or others\\, not root's\\, a link or a file is "
-    "not used\\, naming it",
+    "digest cache: a directory writable by group or others, not root's, a link or a file is "
+    "not used, naming it",
     "[digest_cache]") {
   TempDir tmp;
   const auto dir = tmp / "cache";
@@ -372,7 +372,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "digest cache: a malformed\\, oversized\\, linked or group-writable entry is a miss and "
+    "digest cache: a malformed, oversized, linked or group-writable entry is a miss and "
     "removed",
     "[digest_cache]") {
   TempDir tmp;

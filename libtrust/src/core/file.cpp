@@ -138,7 +138,9 @@ SecretBytes read_operator_input(std::string_view path, std::uint64_t max_bytes,
 
 Bytes read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (a policy path replaced by a FIFO would
+  // hang a node hook); it is refused below as not a regular file. Regular files ignore the flag.
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (f.fd < 0) {
     if (errno == ENOENT) throw NotFoundError(path.string() + ": no such file");
     throw IoError(path.string() + ": cannot open: " + errno_text());
