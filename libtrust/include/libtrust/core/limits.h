@@ -123,4 +123,16 @@ inline constexpr std::size_t kMaxPredicateBytes = 8u << 20;
 // sbom`, printed by `sigil download sbom`) is held whole: at most this.
 inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
 
+// The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
+// request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
+// base64-encoded, 4/3 larger, with the headers around it; an AuthZRes request carries the
+// daemon's whole response instead (unbounded in 20.10): it is read and dropped, up to
+// kMaxDockerAuthzDrainBytes, never kept. The daemon's image inspect
+// answer is a few KiB; its RepoTags and RepoDigests are each capped, since every repo digest may
+// cost a verification.
+inline constexpr std::size_t kMaxDockerAuthzRequestBytes = 8u << 20;
+inline constexpr std::uint64_t kMaxDockerAuthzDrainBytes = 1ull << 30;
+inline constexpr std::size_t kMaxDockerImageInspectBytes = 4u << 20;
+inline constexpr std::size_t kMaxDockerImageNames = 100;
+
 }  // namespace trust::limits
