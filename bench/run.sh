@@ -16,6 +16,9 @@
 #   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
 #   d. `sigil attest` / `sigil sign` on one image in a local registry (bench/attest.sh), when
 #      docker-registry is installed.
+#   f. bench/docker.sh: `docker run` of a signed, cached image on a dockerd with the sigil
+#      authorization plugin over one without it (median ratio, target <= 1.20), when dockerd is
+#      installed and this runs as root.
 #   e. bench/attestations.sh: verify-attestation of an image with 50 attestations in a local
 #      registry, requests and median wall time next to `sigil verify` (needs docker-registry).
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
@@ -260,6 +263,13 @@ if command -v docker-registry >/dev/null && command -v hyperfine >/dev/null; the
   bash "$root/bench/attestations.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
   log "e. attestations skipped: docker-registry or hyperfine missing"
+fi
+if [ -x /usr/sbin/dockerd ] && command -v docker-registry >/dev/null && [ "$(id -u)" = 0 ]; then
+  quick_flag=()
+  [ $quick = 1 ] && quick_flag=(--quick)
+  bash "$root/bench/docker.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+else
+  log "f. docker skipped: dockerd or docker-registry missing, or not root"
 fi
 if [ $errors -ne 0 ]; then
   echo "bench: $errors command(s) failed; see above" >&2
