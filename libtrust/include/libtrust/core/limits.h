@@ -123,6 +123,19 @@ inline constexpr std::size_t kMaxPredicateBytes = 8u << 20;
 // sbom`, printed by `sigil download sbom`) is held whole: at most this.
 inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
 
+// The trust policy file (verify/trust_policy_file.cpp). A policy is written by an operator, but it
+// is read by hooks running as root on every node, so what a file can make them hold is bounded.
+// 1 MiB holds a thousand rules with their globs and inline keys several times over.
+inline constexpr std::size_t kMaxPolicyFileBytes = 1u << 20;
+inline constexpr std::size_t kMaxPolicyRules = 1000;
+inline constexpr std::size_t kMaxPolicyKeys = 1000;
+// YAML values (scalars, lists, mappings) in one file: a thousand rules of twenty values each with
+// room to spare; bounds what a file of tiny values (`[1,1,1,…]`) costs to hold once parsed.
+inline constexpr std::size_t kMaxPolicyValues = 100000;
+// Lists and mappings inside each other: the format needs 5 (rules, a rule, attestations, one of
+// them, its `where`); anything much deeper is not a policy.
+inline constexpr std::size_t kMaxPolicyNesting = 16;
+
 // The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
 // request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
 // base64-encoded, 4/3 larger, with the headers around it; an AuthZRes request carries the
