@@ -19,6 +19,8 @@ struct EnforceOptions {
   bool check_blobs = false;  // also hash the config and every layer (local images: always)
   // Consulted before anything is fetched but the digest, and given every satisfied verdict.
   verify::VerifiedDigestCache* cache = nullptr;
+  // The rule's checks to run; with kAttestations the cache is neither consulted nor written.
+  verify::RuleParts parts = verify::RuleParts::kAll;
 };
 
 // The verdict on `ref` (a registry reference; oci: and docker-archive: references are judged under

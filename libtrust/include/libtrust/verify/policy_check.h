@@ -64,13 +64,18 @@ TRUST_API std::string to_json(const PolicyVerdict& verdict);
 // line per trace step. What `sigil policy explain` and `verify --policy` print.
 TRUST_API std::vector<std::string> explain_lines(const PolicyVerdict& verdict);
 
+// Which of a verify rule's checks are run. kAll is the rule; kAttestations only its required
+// attestations (`sigil verify-attestation --policy`): such a verdict says nothing about
+// signatures, so it is never stored in or taken from the verified-digest cache.
+enum class RuleParts { kAll, kAttestations };
+
 // The check of one image under one rule, fed the image's signed entities as they arrive.
 class TRUST_API RuleCheck {
  public:
   // `policy` outlives the check; `selection` is policy.select(name)'s. `image_name` is the
   // reference as asked (for the verdict), `image` the digest it resolved to (once).
   RuleCheck(const TrustPolicy& policy, RuleSelection selection, std::string image_name,
-            const Digest& image);
+            const Digest& image, RuleParts parts = RuleParts::kAll);
   ~RuleCheck();
   RuleCheck(RuleCheck&&) noexcept;
   RuleCheck& operator=(RuleCheck&&) noexcept;
