@@ -84,8 +84,10 @@ class DaemonClient {
   explicit DaemonClient(fs::path socket) : socket_(std::move(socket)) {}
 
   std::optional<trust::check::DockerImage> inspect(std::string_view name) const {
-    httplib::Client client(socket_.string());
+    httplib::Client client(socket_.string(), 80);
     client.set_address_family(AF_UNIX);
+    // Over a unix socket httplib would send the path as the Host, which the daemon refuses.
+    client.set_default_headers({{"Host", "localhost"}});
     client.set_connection_timeout(kDaemonQueryTimeout);
     client.set_read_timeout(kDaemonQueryTimeout);
     client.set_write_timeout(kDaemonQueryTimeout);
@@ -311,6 +313,8 @@ int run_docker_authz(const AuthzArgs& a) {
   const mode_t mode = a.socket_mode == "0600" ? 0600 : 0660;
   auto config = node_config();
   Plugin plugin(config, daemon);
+  // A daemon that hangs up before its answer is written must not end the plugin.
+  ::signal(SIGPIPE, SIG_IGN);
 
   // SIGTERM and SIGINT stop the server (handled on a thread of their own, so every server thread
   // starts with them blocked).

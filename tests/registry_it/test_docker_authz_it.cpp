@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <httplib.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -154,6 +155,9 @@ struct PluginProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     REQUIRE(fs::exists(socket, ec));
+    // Only root (the daemon) may talk to it.
+    CHECK((fs::symlink_status(socket).permissions() & fs::perms::mask) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
   }
   ~PluginProcess() {
     process.stop();
@@ -260,7 +264,7 @@ TEST_CASE(
   // The plugin itself, asked with a body that is no AuthZ request: denied, the reason in Msg and
   // Err.
   {
-    httplib::Client cli(plugin.socket.string());
+    httplib::Client cli(plugin.socket.string(), 80);
     cli.set_address_family(AF_UNIX);
     auto res = cli.Post("/AuthZPlugin.AuthZReq", "{\"RequestMethod\":", "application/json");
     REQUIRE(res);
@@ -272,8 +276,14 @@ TEST_CASE(
     CHECK(activate->body == R"({"Implements":["authz"]})");
   }
   REQUIRE(dockerd.docker({"pull", im.app + ":v1"}).exit_code == 0);
-  httplib::Client api(dockerd.socket().string());
+  // The daemon may answer before it has read a body: a write after that must not end the test.
+  struct IgnorePipe {
+    void (*old)(int) = ::signal(SIGPIPE, SIG_IGN);
+    ~IgnorePipe() { ::signal(SIGPIPE, old); }
+  } ignore_pipe;
+  httplib::Client api(dockerd.socket().string(), 80);
   api.set_address_family(AF_UNIX);
+  api.set_default_headers({{"Host", "localhost"}});
   api.set_read_timeout(60, 0);
   // A create body that is not JSON: denied by sigil (the daemon would refuse it too, later).
   auto garbage = api.Post("/v1.41/containers/create", "{\"Image\": nope", "application/json");
@@ -281,20 +291,54 @@ TEST_CASE(
   CHECK(garbage->status == 403);
   CHECK(garbage->body.find(denial_prefix(plugin) + "the container create body") !=
         std::string::npos);
-  // A chunked body: dockerd 20.10 does not pass it to the plugin (CVE-2024-41110), but would
-  // create the container from it. Denied, since nothing can be judged.
-  const std::string body = "{\"Image\":\"" + im.app + ":v1\",\"Cmd\":[\"/hello\"]}";
+  // A body over 1 MiB: dockerd does not pass it to the plugin (it logs "skipping body"), but
+  // would create the container from it. Denied, since nothing can be judged: chunked, and with
+  // a Content-Length.
+  const std::string big = "{\"Image\":\"" + im.app +
+                          ":v1\",\"Cmd\":[\"/hello\"],\"Labels\":{\"pad\":\"" +
+                          std::string(1100 << 10, 'x') + "\"}}";
   auto chunked = api.Post(
       "/v1.41/containers/create",
       [&](std::size_t offset, httplib::DataSink& sink) {
-        if (offset == 0) sink.write(body.data(), body.size());
+        if (offset == 0) sink.write(big.data(), big.size());
         sink.done();
         return true;
       },
       "application/json");
   REQUIRE(chunked);
   CHECK(chunked->status == 403);
-  CHECK(chunked->body.find("whose body the daemon did not pass on") != std::string::npos);
+  CHECK(chunked->body.find(
+            denial_prefix(plugin) +
+            "sigil cannot check a container creation whose body the daemon did not pass on") !=
+        std::string::npos);
+  // With a Content-Length, the daemon answers before reading the body and hangs up on the rest:
+  // the client may see the 403 or only the closed connection. Either way nothing was created.
+  auto sized = api.Post("/v1.41/containers/create", big, "application/json");
+  if (sized) {
+    CHECK(sized->status == 403);
+    CHECK(sized->body.find("whose body the daemon did not pass on") != std::string::npos);
+  }
+  auto containers = dockerd.docker({"ps", "-aq"});
+  CHECK(containers.exit_code == 0);
+  CHECK(containers.out.empty());
+  // A small chunked body is passed on (Debian's 20.10.24+dfsg1-1+deb12u1 has the CVE-2024-41110
+  // fix; before it, none was) and judged: an image built here has no repo digest.
+  REQUIRE(
+      dockerd.docker({"import", (tmp / "unsigned.tar").string(), reg.reference("lab/built:dev")})
+          .exit_code == 0);
+  const std::string small =
+      "{\"Image\":\"" + reg.reference("lab/built:dev") + "\",\"Cmd\":[\"/hello\"]}";
+  auto small_chunked = api.Post(
+      "/v1.41/containers/create",
+      [&](std::size_t offset, httplib::DataSink& sink) {
+        if (offset == 0) sink.write(small.data(), small.size());
+        sink.done();
+        return true;
+      },
+      "application/json");
+  REQUIRE(small_chunked);
+  CHECK(small_chunked->status == 403);
+  CHECK(small_chunked->body.find(denial_prefix(plugin)) != std::string::npos);
 
   // The policy replaced by an invalid one: every check denied with its error, until it is fixed.
   const auto policy = tmp / "root" / "policy.yaml";

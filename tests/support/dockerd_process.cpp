@@ -1,7 +1,10 @@
 #include "support/dockerd_process.h"
 
+#include "support/skip.h"
+
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,8 +155,9 @@ void DockerdProcess::start(const std::string& plugin) {
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!alive()) throw std::runtime_error("dockerd exited during start-up:\n" + log());
-    httplib::Client cli(socket().string());
+    httplib::Client cli(socket().string(), 80);
     cli.set_address_family(AF_UNIX);
+    cli.set_default_headers({{"Host", "localhost"}});  // not the socket path: dockerd refuses it
     cli.set_connection_timeout(0, 200'000);
     cli.set_read_timeout(2, 0);
     // /_ping passes the plugin unchecked: an answer means the daemon and the plugin are up.
@@ -167,6 +171,9 @@ void DockerdProcess::start(const std::string& plugin) {
 void DockerdProcess::stop() {
   int status = 0;
   terminate(pid_, status, 20000);
+  // dockerd makes its data root a mount point of its own, and leaves it: unmounted here, so that
+  // a restart starts clean and the temp dir can be removed.
+  ::umount2((dir_ / "data").c_str(), MNT_DETACH);
 }
 
 RunResult DockerdProcess::docker(std::vector<std::string> args,

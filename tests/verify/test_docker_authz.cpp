@@ -11,6 +11,7 @@
 #include "libtrust/check/docker_authz.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
 #include "support/test_keys.h"
 
 namespace trust::check {
@@ -109,7 +110,7 @@ TEST_CASE("docker authz: requests other than pulls and creations pass without a 
           "[docker-authz]") {
   Fixture f;
   for (auto uri : {"/_ping", "/v1.41/containers/json", "/v1.41/containers/abc/start",
-                   "/v1.41/images/create/x", "/v1.41/containers/create/"}) {
+                   "/v1.41/images/create/x"}) {
     auto d = f.ask(request("POST", uri));
     CHECK(d.allow);
     CHECK(d.kind == "pass");
@@ -265,11 +266,13 @@ TEST_CASE("docker authz: malformed or missing create bodies are denied\\, naming
 }
 
 TEST_CASE("docker authz: an encoded or unclean path still reaches the check", "[docker-authz]") {
+  // The daemon's router decodes %2F and redirects unclean paths; a trailing slash is a 404 there,
+  // and checked here all the same (denying what would fail anyway costs nothing).
   Fixture f;
   f.image = pulled({"localhost:5000/app@" + kUnsigned}, {"localhost:5000/app:v1"});
   for (auto uri :
        {"/v1.41/containers%2Fcreate", "/v1.41//containers/create", "/v1.41/x/../containers/create",
-        "/containers/create?name=a", "/v1/containers/create"}) {
+        "/v1.41/containers/create/", "/containers/create?name=a", "/v1/containers/create"}) {
     auto d = f.ask(request("POST", uri, R"({"Image":"localhost:5000/app:v1"})",
                            R"({"Content-Type":"application/json"})"));
     CHECK_FALSE(d.allow);

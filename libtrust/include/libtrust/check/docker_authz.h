@@ -7,8 +7,9 @@
 // The protocol (moby pkg/authorization api.go, authz.go; pkg/plugins client.go):
 //  - POST /Plugin.Activate -> {"Implements":["authz"]}.
 //  - POST /AuthZPlugin.AuthZReq with {RequestMethod, RequestUri, RequestHeaders, RequestBody
-//    (base64; sent only for a JSON Content-Type and, in 20.10, only for a Content-Length between
-//    1 byte and 1 MiB)} -> {"Allow":bool,"Msg":…,"Err":…}. A denial reaches the client as
+//    (base64; sent only for a JSON Content-Type and a body of at most 1 MiB, 4 MiB from moby 25;
+//    20.10 before the CVE-2024-41110 fix sent none for a chunked body)}
+//    -> {"Allow":bool,"Msg":…,"Err":…}. A denial reaches the client as
 //    "authorization denied by plugin NAME: MSG" (HTTP 403).
 //  - POST /AuthZPlugin.AuthZRes, the same with the response: always allowed here (the check is on
 //    the request, before anything happens).
@@ -25,9 +26,8 @@
 //    its repo digests, in their own repositories). An image with no such digest (built or loaded
 //    locally) is allowed only where the rule selected for its name accepts. An image the daemon
 //    does not have passes (the create fails with "No such image", and `docker run` pulls it: a
-//    checked pull). A body that is missing (Docker sends none over 1 MiB, or for chunked
-//    requests), malformed, has no .Image, or more than one key Go's decoder reads as .Image, is
-//    denied.
+//    checked pull). A body that is missing (the daemon sends none over 1 MiB), malformed, has
+//    no .Image, or more than one key Go's decoder reads as .Image, is denied.
 //  - Every other request passes untouched.
 //  - Fail closed: any error (the plugin request, the body, the daemon query, the policy, the
 //    registry) denies, with the reason in Msg (and in Err, for errors). Msg is one printable line.
