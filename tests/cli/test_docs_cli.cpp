@@ -67,7 +67,7 @@ std::vector<std::string> command_of(const std::string& line) {
       "generate",    "public",      "import",      "fingerprint",
       "sign-blob",   "verify-blob", "attest-blob", "verify-blob-attestation",
       "download",    "sbom",        "attestation", "verify-attestation",
-      "attest"};
+      "attest",      "docker-authz"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;
