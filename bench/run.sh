@@ -16,11 +16,13 @@
 #   c. `sigil verify` of a signed 1-layer (1 MiB) layout, process start to exit: median of 20 runs.
 #   d. `sigil attest` / `sigil sign` on one image in a local registry (bench/attest.sh), when
 #      docker-registry is installed.
-#   f. bench/docker.sh: `docker run` of a signed, cached image on a dockerd with the sigil
-#      authorization plugin over one without it (median ratio, target <= 1.20), when dockerd is
-#      installed and this runs as root.
 #   e. bench/attestations.sh: verify-attestation of an image with 50 attestations in a local
 #      registry, requests and median wall time next to `sigil verify` (needs docker-registry).
+#   f. bench/policy.sh: `sigil verify --policy` over 100 signed images in one process vs 100
+#      separate `sigil verify --key` runs, same registry: wall time, per image, ratio, requests.
+#   g. bench/docker.sh: `docker run` of a signed, cached image on a dockerd with the sigil
+#      authorization plugin over one without it (median ratio, target <= 1.20), when dockerd is
+#      installed and this runs as root.
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -30,7 +32,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 24 -- "$@"
+bench_args 29 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -257,19 +259,22 @@ load average before the run: $load_start (ratios are only meaningful on an other
 mkdir -p "$root/bench/results"
 { echo "$header"; echo; printf '%s\n' "${out[@]}"; } | tee "$root/bench/results/latest.txt"
 echo
+quick_flag=()
+[ $quick = 1 ] && quick_flag=(--quick)
 if command -v docker-registry >/dev/null && command -v hyperfine >/dev/null; then
-  quick_flag=()
-  [ $quick = 1 ] && quick_flag=(--quick)
   bash "$root/bench/attestations.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
   log "e. attestations skipped: docker-registry or hyperfine missing"
 fi
+if command -v docker-registry >/dev/null; then
+  bash "$root/bench/policy.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+else
+  log "f. policy skipped: docker-registry missing"
+fi
 if [ -x /usr/sbin/dockerd ] && command -v docker-registry >/dev/null && [ "$(id -u)" = 0 ]; then
-  quick_flag=()
-  [ $quick = 1 ] && quick_flag=(--quick)
   bash "$root/bench/docker.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
-  log "f. docker skipped: dockerd or docker-registry missing, or not root"
+  log "g. docker skipped: dockerd or docker-registry missing, or not root"
 fi
 if [ $errors -ne 0 ]; then
   echo "bench: $errors command(s) failed; see above" >&2

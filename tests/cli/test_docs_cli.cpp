@@ -59,7 +59,7 @@ std::vector<std::string> command_of(const std::string& line) {
   std::string w;
   words >> w;
   out.push_back(w);
-  static const std::set<std::string> groups{"key", "download"};
+  static const std::set<std::string> groups{"key", "download", "policy"};
   static const std::set<std::string> commands{
       "key",         "sign",        "verify",      "digest",
       "triangulate", "tree",        "copy",        "login",
@@ -67,7 +67,8 @@ std::vector<std::string> command_of(const std::string& line) {
       "generate",    "public",      "import",      "fingerprint",
       "sign-blob",   "verify-blob", "attest-blob", "verify-blob-attestation",
       "download",    "sbom",        "attestation", "verify-attestation",
-      "attest",      "docker-authz"};
+      "attest",      "policy",      "validate",    "explain",
+      "export",      "docker-authz"};
   while (words >> w && commands.count(w) != 0) {
     out.push_back(w);
     if (groups.count(w) == 0) break;
@@ -253,6 +254,9 @@ TEST_CASE("the JSON shapes in docs/formats.md have the members each command prin
        ""},
       {"`sigil logout --output json`", {"logout", "--authfile", "auth.json", reg.host()}, ""},
       {"`sigil version --output json`", {"version"}, ""},
+      {"`sigil policy validate --output json`",
+       {"policy", "validate", kSource + "/tests/data/policy/example.yaml"},
+       "rules"},
   };
   for (const auto& s : shapes) {
     INFO(s.heading);

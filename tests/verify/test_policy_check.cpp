@@ -97,7 +97,7 @@ std::vector<std::string> checks_of(const PolicyVerdict& v) {
 
 }  // namespace
 
-TEST_CASE("policy engine: a signature by the rule's key allows\\, and the trace says why",
+TEST_CASE("policy engine: a signature by the rule's key allows and the trace says why",
           "[policy][engine]") {
   const auto p = policy_with({team_rule()});
   const auto v = judge(p, {signature(0, release_key())});
@@ -118,7 +118,7 @@ TEST_CASE("policy engine: a signature by the rule's key allows\\, and the trace 
   CHECK(v.trace[1].keys == std::vector<std::string>{"release"});
 }
 
-TEST_CASE("policy engine: no signature\\, or only untrusted ones\\, denies naming the keys",
+TEST_CASE("policy engine: no signature or only untrusted ones denies naming the keys",
           "[policy][engine]") {
   const auto one = policy_with({team_rule()});
   auto v = judge(one, {});
@@ -147,8 +147,7 @@ TEST_CASE("policy engine: a signature by a trusted key for another image never c
             other.str() + ", not " + kImage.str() + ")");
 }
 
-TEST_CASE("policy engine: k of n distinct keys\\, with the missing ones named",
-          "[policy][engine]") {
+TEST_CASE("policy engine: k of n distinct keys with the missing ones named", "[policy][engine]") {
   SECTION("all three required, two signed") {
     const auto p = policy_with({team_rule({"release", "ci", "ops"}, 3)});
     const auto v = judge(p, {signature(0, release_key()), signature(1, ci_key())});
@@ -195,7 +194,7 @@ TEST_CASE("policy engine: the rule's annotations are required in the signed payl
   CHECK(v.allowed);
 }
 
-TEST_CASE("policy engine: a required attestation must be there\\, by its keys\\, meeting where",
+TEST_CASE("policy engine: a required attestation must be there by its keys meeting its conditions",
           "[policy][engine]") {
   auto rule = team_rule({"release", "ci"});
   rule.attestations = {RequiredAttestation{.type = "slsaprovenance",
@@ -294,8 +293,7 @@ TEST_CASE("policy engine: the attestations part alone reads and requires no sign
   CHECK(v.cause == "rule 'plain' requires no attestations");
 }
 
-TEST_CASE("policy engine: warn and audit allow a failed check\\, with the cause",
-          "[policy][engine]") {
+TEST_CASE("policy engine: warn and audit allow a failed check with the cause", "[policy][engine]") {
   auto warn = team_rule();
   warn.mode = RuleMode::kWarn;
   auto v = judge(policy_with({warn}), {});
@@ -312,7 +310,7 @@ TEST_CASE("policy engine: warn and audit allow a failed check\\, with the cause"
   CHECK(v.result() == "allowed");
 }
 
-TEST_CASE("policy engine: accept\\, reject and no rule decide without looking at the image",
+TEST_CASE("policy engine: accept or reject or no rule decide without looking at the image",
           "[policy][engine]") {
   PolicyRule accept;
   accept.name = "open";
@@ -431,9 +429,13 @@ TEST_CASE("policy verdicts for errors fail closed under enforce and warn under w
   CHECK_FALSE(v.allowed);
   CHECK(v.cause == "no repo digest: built locally");
   CHECK_FALSE(v.digest.has_value());
+  // Nothing could be checked: even a warn rule denies it; only an accept rule allows it.
+  v = verdict_without_digest(p.select("registry.example.com/warn/x"), "x:local", "no repo digest");
+  CHECK_FALSE(v.allowed);
+  CHECK(v.result() == "denied");
 }
 
-TEST_CASE("enforce: the tag is resolved once\\, the entities judged\\, the verdict returned",
+TEST_CASE("enforce: the tag is resolved once and the entities judged on that digest",
           "[policy][engine][enforce]") {
   test::TwoImages img;
   (void)sig::sign_image(*img.store, img.a, release_key(),
@@ -460,7 +462,7 @@ TEST_CASE("enforce: the tag is resolved once\\, the entities judged\\, the verdi
   CHECK(v.trace[1].reason == "the digest given is judged (never a tag)");
 }
 
-TEST_CASE("enforce: errors become denials naming them\\, an accept rule fetches nothing",
+TEST_CASE("enforce: errors become denials naming them and an accept rule fetches nothing",
           "[policy][engine][enforce]") {
   test::TwoImages img;
   const auto p = policy_with({team_rule()});

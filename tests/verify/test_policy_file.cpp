@@ -182,10 +182,14 @@ TEST_CASE("policy file: key files are read relative to the policy's directory, n
           "[policy-file]") {
   PolicyDir dir;
   const auto file = dir.write(full_policy(), "sub.yaml");
-  const auto cwd = fs::current_path();
+  // Loaded from another working directory (restored however load() ends).
+  struct Cwd {
+    fs::path saved = fs::current_path();
+    ~Cwd() { fs::current_path(saved); }
+  } restore;
   fs::current_path("/");
   const auto policy = TrustPolicy::load(file);
-  fs::current_path(cwd);
+  fs::current_path(restore.saved);
   CHECK(policy.keys()[0].file == dir / "keys/release.pub");
 
   // parse() reads them under base_dir.
@@ -251,6 +255,14 @@ TEST_CASE("policy file: a duplicate rule is refused naming the second one's line
                     "    keys: [release]\n";
   CHECK(refusal(text) ==
         "p.yaml:8:11: rules[1].name: rule 'team' is defined twice (first at p.yaml:5:5)");
+}
+
+TEST_CASE("policy file: a rule named like the default rule is refused at its name, by index",
+          "[policy-file]") {
+  CHECK(refusal(one_rule("    keys: [release]\n") +
+                "  - {name: default, match: registry.example.com/x/*, keys: [release]}\n"
+                "default: {action: reject}\n") ==
+        "p.yaml:8:12: rules[1].name: rule 'default' has the default rule's name");
 }
 
 TEST_CASE("policy file: a key given twice in one mapping is refused, in YAML and in JSON",
@@ -397,6 +409,14 @@ TEST_CASE("policy file: the file size, rules and keys are bounded", "[policy-fil
   CHECK(t.message ==
         "p.yaml: " + std::to_string(big.size()) + " bytes of policy is over the limit of 1048576");
 
+  // load() refuses an oversized file before reading it.
+  PolicyDir dir;
+  const auto file = dir.write(big);
+  const auto t1 = thrown_by([&] { (void)TrustPolicy::load(file); });
+  CHECK(t1.code == ErrorCode::kLimit);
+  CHECK(t1.message == file.string() + ": " + std::to_string(big.size()) +
+                          " bytes is over the limit of 1048576 bytes");
+
   std::string rules = "version: 1\nrules:\n";
   for (std::size_t i = 0; i <= limits::kMaxPolicyRules; ++i) rules += "  - {name: r}\n";
   const auto t2 = thrown_by([&] { (void)TrustPolicy::parse(rules, "p.yaml", "/"); });
@@ -409,6 +429,17 @@ TEST_CASE("policy file: the file size, rules and keys are bounded", "[policy-fil
   }
   CHECK(thrown_by([&] { (void)TrustPolicy::parse(keys, "p.yaml", "/"); }).message ==
         "p.yaml:3:3: keys: 1001 keys is over the limit of 1000");
+
+  const std::string long_name(limits::kMaxPolicyNameBytes + 1, 'n');
+  CHECK(thrown_by([&] {
+          (void)TrustPolicy::parse("version: 1\nrules:\n  - name: " + long_name + "\n", "p.yaml",
+                                   "/");
+        }).message == "p.yaml:3:11: rules[0].name: 257 bytes in a name is over the limit of 256");
+  CHECK(thrown_by([&] {
+          (void)TrustPolicy::parse("version: 1\nkeys:\n  " + long_name + ": x.pub\n", "p.yaml",
+                                   "/");
+        }).message == "p.yaml:3:3: keys." + long_name.substr(0, 64) +
+                          "…: 257 bytes in a name is over the limit of 256");
 
   std::string deep = "version: 1\nrules: ";
   for (int i = 0; i < 20; ++i) deep += "[";

@@ -461,10 +461,13 @@ PolicyVerdict verdict_without_digest(const RuleSelection& selection, std::string
         TraceStep{.check = "digest", .subject = {}, .passed = true, .reason = why, .keys = {}});
     return v;
   }
+  // A verify rule cannot even be tried without a digest: denied whatever the mode (warn and
+  // audit let a failed check through; here nothing could be checked or pinned).
   auto v = frame(selection, std::move(image_name), std::nullopt);
   v.trace.push_back(
       TraceStep{.check = "digest", .subject = {}, .passed = false, .reason = why, .keys = {}});
   conclude(v, true, false, std::move(why));
+  v.allowed = false;
   return v;
 }
 

@@ -401,9 +401,11 @@ TrustPolicy TrustPolicy::build(PolicyDocument document) {
       b.fail(b.at(d, "match"), "default.match",
              "the default rule applies where no glob matches: it has no globs");
     }
-    for (const auto& r : doc.rules) {
+    for (std::size_t i = 0; i < doc.rules.size(); ++i) {
+      const auto& r = doc.rules[i];
       if (r.name == d.name) {
-        b.fail(b.at(r, "name"), "rules.name", "rule '" + r.name + "' has the default rule's name");
+        b.fail(b.at(r, "name"), "rules[" + std::to_string(i) + "].name",
+               "rule '" + r.name + "' has the default rule's name");
       }
     }
     impl->default_data = b.rule_data(d, "default");

@@ -335,6 +335,13 @@ class Reader {
     return out;
   }
 
+  // Rule and key names are quoted in every message about them: bounded.
+  void name_length(const std::string& name, const SourcePosition& at,
+                   const std::string& field) const {
+    limits::check(name.size(), limits::kMaxPolicyNameBytes,
+                  position_text(source_, at) + ": " + field, "bytes in a name");
+  }
+
   std::uint64_t count(const Value& v, const std::string& field) const {
     if (v.kind == Value::Kind::kScalar && v.quoted) {
       fail(source_, v.at, field,
@@ -360,6 +367,7 @@ class Reader {
       const auto& name = v.key(i);
       const auto& spec = v.value(i);
       const auto f = child(field, excerpt(name.text, kQuotedNameBytes));
+      name_length(name.text, name.at, f);
       std::optional<PublicKey> key;
       std::optional<std::filesystem::path> file;
       if (spec.kind == Value::Kind::kScalar) {
@@ -447,6 +455,7 @@ class Reader {
                  r.field_at[name] = value.at;
                  if (name == "name") {
                    r.name = text(value, f);
+                   name_length(r.name, value.at, f);
                  } else if (name == "match") {
                    if (value.kind == Value::Kind::kScalar) {
                      r.match.push_back(text(value, f));

@@ -129,12 +129,23 @@ inline constexpr std::uint64_t kMaxSbomLayerBytes = 64ull << 20;
 inline constexpr std::size_t kMaxPolicyFileBytes = 1u << 20;
 inline constexpr std::size_t kMaxPolicyRules = 1000;
 inline constexpr std::size_t kMaxPolicyKeys = 1000;
+// A rule's or key's name: messages and traces quote it whole.
+inline constexpr std::size_t kMaxPolicyNameBytes = 256;
 // YAML values (scalars, lists, mappings) in one file: a thousand rules of twenty values each with
 // room to spare; bounds what a file of tiny values (`[1,1,1,…]`) costs to hold once parsed.
 inline constexpr std::size_t kMaxPolicyValues = 100000;
 // Lists and mappings inside each other: the format needs 5 (rules, a rule, attestations, one of
 // them, its `where`); anything much deeper is not a policy.
 inline constexpr std::size_t kMaxPolicyNesting = 16;
+
+// The node hooks (issue 10): the verified-digest cache (verify/digest_cache.h) and the containerd
+// image verifier in sigil-verify. An entry holds one verdict's digests, times, key names and cause
+// (well under 4 KiB); the descriptor containerd writes on stdin is a few hundred bytes (a 1 MiB cap
+// leaves room for annotations and still ends a hook fed garbage); containerd keeps the first
+// 32 KiB of a verifier's stdout (pkg/imageverifier/bindir outputLimitBytes).
+inline constexpr std::size_t kMaxCacheEntryBytes = 64u << 10;  // one cache entry (or its marker)
+inline constexpr std::size_t kMaxHookStdinBytes = 1u << 20;    // the descriptor on stdin
+inline constexpr std::size_t kMaxHookReasonBytes = 32u << 10;  // what stdout may say
 
 // The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
 // request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
