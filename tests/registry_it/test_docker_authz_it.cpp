@@ -173,7 +173,7 @@ std::string denial_prefix(const PluginProcess& plugin) {
 }  // namespace
 
 TEST_CASE(
-    "docker authz with a real dockerd: signed images pull and run\\, unsigned ones are "
+    "docker authz with a real dockerd: signed images pull and run while unsigned ones are "
     "refused at pull and at run with sigil's reason",
     "[docker-it]") {
   SIGIL_SKIP_UNLESS(unavailable());
@@ -248,7 +248,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "docker authz with a real dockerd: malformed requests\\, bodies the daemon does not "
+    "docker authz with a real dockerd: malformed requests and bodies the daemon does not "
     "pass on and a replaced policy are denied with the reason",
     "[docker-it]") {
   SIGIL_SKIP_UNLESS(unavailable());

@@ -184,7 +184,7 @@ TEST_CASE("docker authz: a creation is judged by the repo digest the daemon has 
   CHECK(f.enforced.back() == "localhost:5000/app@" + kUnsigned);
 }
 
-TEST_CASE("docker authz: a creation by digest\\, by ID and by ID prefix judges that image",
+TEST_CASE("docker authz: a creation by digest or by ID or by ID prefix judges that image",
           "[docker-authz]") {
   Fixture f;
   f.image = pulled({"localhost:5000/app@" + kSigned}, {"localhost:5000/app:v1"});
@@ -234,7 +234,7 @@ TEST_CASE("docker authz: an image the daemon does not have passes (the pull is c
   CHECK(f.enforced.empty());
 }
 
-TEST_CASE("docker authz: malformed or missing create bodies are denied\\, naming why",
+TEST_CASE("docker authz: malformed or missing create bodies are denied naming why",
           "[docker-authz]") {
   Fixture f;
   f.image = pulled({"localhost:5000/app@" + kSigned}, {"localhost:5000/app:v1"});
@@ -283,7 +283,7 @@ TEST_CASE("docker authz: an encoded or unclean path still reaches the check", "[
           .allow);
 }
 
-TEST_CASE("docker authz: errors deny\\, with the reason in Msg and Err", "[docker-authz]") {
+TEST_CASE("docker authz: errors deny with the reason in Msg and Err", "[docker-authz]") {
   Fixture f;
   f.daemon_error = "the Docker daemon at unix:///nowhere.sock: cannot connect";
   auto daemon = f.ask(create(R"("Image":"localhost:5000/app:v1")"));

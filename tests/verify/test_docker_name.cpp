@@ -53,7 +53,7 @@ TEST_CASE("docker names: a first component is a host only with '.', ':' or as lo
   CHECK(named("INDEX.docker.io/busybox") == "docker.io/library/busybox:latest");
 }
 
-TEST_CASE("docker names: digests\\, and a tag with a digest (the digest is what is looked up)",
+TEST_CASE("docker names: digests and a tag with a digest (the digest is what is looked up)",
           "[docker-name]") {
   auto d = parse_docker_image_name("busybox@sha256:" + kHex);
   REQUIRE(d.reference);
@@ -67,7 +67,7 @@ TEST_CASE("docker names: digests\\, and a tag with a digest (the digest is what 
   CHECK(td.reference->digest()->str() == "sha256:" + kHex);
 }
 
-TEST_CASE("docker names: image IDs in full\\, and short hex that may be an ID prefix",
+TEST_CASE("docker names: image IDs in full and short hex that may be an ID prefix",
           "[docker-name]") {
   auto full = parse_docker_image_name(kHex);
   REQUIRE(full.id);
@@ -88,7 +88,7 @@ TEST_CASE("docker names: image IDs in full\\, and short hex that may be an ID pr
   CHECK_FALSE(parse_docker_image_name("busybox").may_be_id_prefix);
 }
 
-TEST_CASE("docker names: what the daemon refuses is refused\\, naming the name", "[docker-name]") {
+TEST_CASE("docker names: what the daemon refuses is refused naming the name", "[docker-name]") {
   CHECK(refused("Busybox") == "invalid image name 'Busybox': repository name must be lowercase");
   // 20.10 reads an upper-case first component as a Docker Hub namespace, not a host.
   CHECK(refused("Foo/bar") == "invalid image name 'Foo/bar': repository name must be lowercase");
