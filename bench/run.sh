@@ -22,6 +22,9 @@
 #      separate `sigil verify --key` runs, same registry: wall time, per image, ratio, requests.
 #   g. bench/hook.sh: the containerd hook process, cached and uncached, p50/p99 of 200 runs
 #      against a local registry (issue 10; needs docker-registry).
+#   h. bench/docker.sh: `docker run` of a signed, cached image on a dockerd with the sigil
+#      authorization plugin over one without it (median ratio, target <= 1.20), when dockerd is
+#      installed and this runs as root.
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -31,7 +34,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 28 -- "$@"
+bench_args 31 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -271,6 +274,11 @@ if command -v docker-registry >/dev/null; then
   bash "$root/bench/hook.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
   log "f. policy and g. containerd hook skipped: docker-registry missing"
+fi
+if [ -x /usr/sbin/dockerd ] && command -v docker-registry >/dev/null && [ "$(id -u)" = 0 ]; then
+  bash "$root/bench/docker.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+else
+  log "h. docker skipped: dockerd or docker-registry missing, or not root"
 fi
 if [ $errors -ne 0 ]; then
   echo "bench: $errors command(s) failed; see above" >&2

@@ -147,4 +147,16 @@ inline constexpr std::size_t kMaxCacheEntryBytes = 64u << 10;  // one cache entr
 inline constexpr std::size_t kMaxHookStdinBytes = 1u << 20;    // the descriptor on stdin
 inline constexpr std::size_t kMaxHookReasonBytes = 32u << 10;  // what stdout may say
 
+// The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
+// request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
+// base64-encoded, 4/3 larger, with the headers around it; an AuthZRes request carries the
+// daemon's whole response instead (unbounded in 20.10): it is read and dropped, up to
+// kMaxDockerAuthzDrainBytes, never kept. The daemon's image inspect
+// answer is a few KiB; its RepoTags and RepoDigests are each capped, since every repo digest may
+// cost a verification.
+inline constexpr std::size_t kMaxDockerAuthzRequestBytes = 8u << 20;
+inline constexpr std::uint64_t kMaxDockerAuthzDrainBytes = 1ull << 30;
+inline constexpr std::size_t kMaxDockerImageInspectBytes = 4u << 20;
+inline constexpr std::size_t kMaxDockerImageNames = 100;
+
 }  // namespace trust::limits
