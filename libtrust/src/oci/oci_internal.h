@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/json_util.h"
+#include "core/unique_fd.h"
 #include "libtrust/core/digest.h"
 #include "libtrust/core/error.h"
 #include "libtrust/oci/manifest.h"
@@ -23,36 +24,7 @@ using trust::detail::OrderedJson;
 inline constexpr std::size_t kChunkBytes = 1u << 20;
 
 // Owns a POSIX file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = trust::detail::UniqueFd;
 
 inline Descriptor make_descriptor(std::string media_type, Digest digest, std::uint64_t size) {
   Descriptor d;
