@@ -78,8 +78,7 @@ TEST_CASE("policy globs: tags, digests, short names and bad segments are refused
   CHECK(glob_problem("").has_value());
 }
 
-TEST_CASE("policy rules: the most specific glob wins, then the default, else none",
-          "[policy]") {
+TEST_CASE("policy rules: the most specific glob wins, then the default, else none", "[policy]") {
   auto doc = document({rule("any", {"registry.example.com/**"}),
                        rule("team", {"registry.example.com/team/*"}),
                        rule("exact", {"registry.example.com/team/app"})});
@@ -90,6 +89,8 @@ TEST_CASE("policy rules: the most specific glob wins, then the default, else non
   CHECK(s.rule->name == "exact");
   CHECK(s.reason.find("most specific of 3 matching") != std::string::npos);
   CHECK(p.select("registry.example.com/team/web").rule->name == "team");
+  // The host is case-insensitive: no spelling of it escapes its rule for the default.
+  CHECK(p.select("Registry.EXAMPLE.com/team/web").rule->name == "team");
   CHECK(p.select("registry.example.com/other/web").rule->name == "any");
   s = p.select("elsewhere.example/app");
   CHECK(s.rule == p.default_rule());

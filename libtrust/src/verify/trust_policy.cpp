@@ -473,6 +473,13 @@ const AttestationRequirement& TrustPolicy::attestation_requirement(const PolicyR
 }
 
 RuleSelection TrustPolicy::select(std::string_view repository_name) const {
+  // Host names are case-insensitive (REGISTRY.example.com is the same registry), and globs are
+  // lowercase: the host is compared lowercased, so that no spelling of it escapes its rule.
+  std::string name(repository_name);
+  for (std::size_t i = 0; i < name.size() && name[i] != '/'; ++i) {
+    if (name[i] >= 'A' && name[i] <= 'Z') name[i] = static_cast<char>(name[i] - 'A' + 'a');
+  }
+  repository_name = name;
   RuleSelection out;
   std::optional<Specificity> best;
   std::size_t matching = 0;

@@ -141,6 +141,7 @@ class TRUST_API TrustPolicy {
   std::span<const std::filesystem::path> files() const;
 
   // The rule for a registry repository name ("registry.example.com/team/app"; no tag or digest).
+  // The host is compared case-insensitively (as registries' host names are).
   RuleSelection select(std::string_view repository_name) const;
 
   // The verifier for a rule's signatures (trusting exactly the keys it names, under their policy
