@@ -485,3 +485,68 @@ TEST_CASE("enforce: errors become denials naming them and an accept rule fetches
 }
 
 }  // namespace trust::verify
+
+namespace trust::verify {
+
+TEST_CASE("enforce: a satisfied verdict is cached by digest and a moved tag misses",
+          "[policy][engine][enforce][cache]") {
+  test::TwoImages img;
+  (void)sig::sign_image(*img.store, img.a, release_key(),
+                        {.docker_reference = kRepo, .annotations = {}, .recursive = false});
+  const auto p = policy_with({team_rule()});
+  std::string why;
+  auto cache = VerifiedDigestCache::open(img.tmp / "cache", p, {}, why);
+  INFO(why);
+  REQUIRE(cache.has_value());
+  const check::EnforceOptions with_cache{.check_blobs = false, .cache = &*cache, .parts = {}};
+  auto v = check::enforce(p, img.ref("a"), *img.store, with_cache, kRepo);
+  CHECK(v.allowed);
+  CHECK_FALSE(v.cached);
+  v = check::enforce(p, img.ref("a"), *img.store, with_cache, kRepo);
+  CHECK(v.allowed);
+  CHECK(v.cached);
+  CHECK(v.image == img.ref("a").str());
+  // The tag now names the unsigned image: judged again, denied.
+  img.store->set_tag("a", img.b);
+  v = check::enforce(p, img.ref("a"), *img.store, with_cache, kRepo);
+  CHECK_FALSE(v.cached);
+  CHECK_FALSE(v.allowed);
+}
+
+TEST_CASE("enforce: a verdict on the attestations alone is never cached nor taken from the cache",
+          "[policy][engine][enforce][cache]") {
+  test::TwoImages img;
+  auto rule = team_rule({"release", "ci"});
+  rule.attestations = {RequiredAttestation{.type = "slsaprovenance",
+                                           .keys = {"ci"},
+                                           .where = {},
+                                           .max_severity = std::nullopt,
+                                           .at = {}}};
+  const auto p = policy_with({rule});
+  // Image a: attested, not signed.
+  (void)trust::test::put_attestations(
+      *img.store, img.a.digest,
+      {trust::test::att_layer(trust::test::statement_for(img.a.digest, kSlsa), ci_key())});
+  std::string why;
+  auto cache = VerifiedDigestCache::open(img.tmp / "cache", p, {}, why);
+  INFO(why);
+  REQUIRE(cache.has_value());
+  const check::EnforceOptions attestations{
+      .check_blobs = false, .cache = &*cache, .parts = RuleParts::kAttestations};
+  const check::EnforceOptions whole{.check_blobs = false, .cache = &*cache, .parts = {}};
+  auto v = check::enforce(p, img.ref("a"), *img.store, attestations, kRepo);
+  CHECK(v.allowed);
+  v = check::enforce(p, img.ref("a"), *img.store, whole, kRepo);
+  CHECK_FALSE(v.cached);
+  CHECK_FALSE(v.allowed);
+  CHECK(v.cause == "no signature by any of keys release, ci (no signatures found)");
+  // Signed too: the whole rule holds and is cached; the attestations alone are judged afresh.
+  (void)sig::sign_image(*img.store, img.a, release_key(),
+                        {.docker_reference = kRepo, .annotations = {}, .recursive = false});
+  v = check::enforce(p, img.ref("a"), *img.store, whole, kRepo);
+  CHECK(v.allowed);
+  CHECK(check::enforce(p, img.ref("a"), *img.store, whole, kRepo).cached);
+  CHECK_FALSE(check::enforce(p, img.ref("a"), *img.store, attestations, kRepo).cached);
+}
+
+}  // namespace trust::verify
