@@ -24,42 +24,6 @@ namespace fs = std::filesystem;
 
 constexpr auto kStartTimeout = std::chrono::seconds(60);
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-int spawn(std::vector<std::string> argv, std::vector<std::string> env, const fs::path& log_file) {
-  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (log_fd < 0) throw std::runtime_error("cannot open " + log_file.string());
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  auto args = c_strings(argv);
-  auto envp = c_strings(env);
-  const pid_t parent = ::getpid();
-  pid_t child = ::fork();
-  if (child == 0) {
-    // Only async-signal-safe calls from here on.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  int err = errno;
-  ::close(log_fd);
-  if (null_fd >= 0) ::close(null_fd);
-  if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(err));
-  return child;
-}
-
 // Reaps `pid` if it exited (status into `status`); true while it runs.
 bool still_running(int& pid, int& status) {
   if (pid <= 0) return false;
@@ -151,7 +115,7 @@ void DockerdProcess::start(const std::string& plugin) {
   write_text_file(dir_ / "daemon.json", "{}\n");
   if (!plugin.empty()) argv.push_back("--authorization-plugin=" + plugin);
   std::vector<std::string> env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir_.string()};
-  pid_ = spawn(argv, env, dir_ / "dockerd.log");
+  pid_ = spawn_server(argv, env, dir_ / "dockerd.log");
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!alive()) throw std::runtime_error("dockerd exited during start-up:\n" + log());
@@ -196,7 +160,7 @@ std::string DockerdProcess::log() const {
 BackgroundProcess::BackgroundProcess(std::vector<std::string> argv, std::vector<std::string> env,
                                      fs::path log_file)
     : log_file_(std::move(log_file)) {
-  pid_ = spawn(std::move(argv), std::move(env), log_file_);
+  pid_ = spawn_server(std::move(argv), std::move(env), log_file_);
 }
 
 BackgroundProcess::~BackgroundProcess() {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 extern char** environ;
 
@@ -201,6 +203,36 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
   if (!f) throw std::runtime_error("cannot write " + path.string());
   f << text;
   if (!f.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+int spawn_server(std::vector<std::string> argv, std::vector<std::string> env,
+                 const std::filesystem::path& log_file) {
+  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) throw std::runtime_error("cannot open " + log_file.string());
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  auto args = c_strings(argv);
+  auto envp = c_strings(env);
+  const pid_t parent = ::getpid();
+  pid_t child = ::fork();
+  if (child == 0) {
+    // Only async-signal-safe calls from here on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::setpgid(0, 0);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  int err = errno;
+  ::close(log_fd);
+  if (null_fd >= 0) ::close(null_fd);
+  if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(err));
+  return child;
 }
 
 }  // namespace sigil::test

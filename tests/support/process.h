@@ -37,6 +37,12 @@ RunResult run_process(std::vector<std::string> argv,
                       std::map<std::string, std::string> env_overrides = {},
                       std::string stdin_data = "", const RunOptions& options = {});
 
+// Starts a long-running server process (a registry, a dockerd) in its own process group, killed
+// with this process (PR_SET_DEATHSIG), stdin /dev/null, stdout and stderr appended to `log_file`
+// (0600), with exactly `env` as its environment. Returns its pid; throws when it cannot start.
+int spawn_server(std::vector<std::string> argv, std::vector<std::string> env,
+                 const std::filesystem::path& log_file);
+
 // Creates a fresh, private (0700) directory under the system temp directory.
 std::filesystem::path make_temp_dir();
 

@@ -527,35 +527,9 @@ struct RegistryProcess::Impl {
   // fork + exec (not posix_spawn) so that the child can ask for PR_SET_PDEATHSIG: the registry
   // then dies with the test process even when that is killed outright.
   void spawn() {
-    int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log_fd < 0) throw std::runtime_error("registry fixture: cannot open " + log_file.string());
-    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    std::string bin = registry_binary(), serve = "serve", cfg = config.string();
-    std::array<char*, 4> argv{bin.data(), serve.data(), cfg.data(), nullptr};
     // A minimal environment: no REGISTRY_* variables from the caller can change the config.
-    std::string path_env = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-    std::array<char*, 2> envp{path_env.data(), nullptr};
-    const pid_t parent = ::getpid();
-    pid_t child = ::fork();
-    if (child == 0) {
-      // Only async-signal-safe calls from here on.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      ::setpgid(0, 0);
-      if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    int err = errno;
-    ::close(log_fd);
-    if (null_fd >= 0) ::close(null_fd);
-    if (child < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(err));
-    pid = child;
+    pid = spawn_server({registry_binary(), "serve", config.string()},
+                       {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, log_file);
   }
 
   // Reaps the child if it exited; true while it runs.
