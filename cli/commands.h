@@ -30,6 +30,8 @@ void register_node_hook_commands(Program& prog);
 bool is_containerd_hook_call(int argc, char** argv);
 // verify/: sigil-verify docker-authz, the Docker Engine authorization plugin (sigil-verify only)
 void register_docker_authz_commands(Program& prog);
+// verify/: sigil serve, the Kubernetes admission webhook (both programs)
+void register_serve_commands(Program& prog);
 void register_builtin_commands(Program& prog);  // cli/: version, man, completion (every program)
 
 }  // namespace sigil::cli

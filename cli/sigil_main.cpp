@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
                            sigil::cli::register_tree_commands(prog);
                            sigil::cli::register_download_commands(prog);
                            sigil::cli::register_policy_commands(prog);
+                           sigil::cli::register_serve_commands(prog);
                            sigil::cli::register_copy_commands(prog);
                            sigil::cli::register_login_commands(prog);
                          });

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
                            sigil::cli::register_inspect_commands(prog);
                            sigil::cli::register_tree_commands(prog);
                            sigil::cli::register_policy_commands(prog);
+                           sigil::cli::register_serve_commands(prog);
                            sigil::cli::register_node_hook_commands(prog);
                            sigil::cli::register_docker_authz_commands(prog);
                          });

@@ -155,7 +155,7 @@ TEST_CASE("sigil completion bash completes commands, flags, choices and is what 
   CHECK(complete("sigil", {"sigil", "triangulate", "--type", "s"}) == "signature sbom\n");
   CHECK(complete("sigil-verify", {"sigil-verify", ""}) ==
         "verify verify-attestation verify-blob verify-blob-attestation digest triangulate tree "
-        "policy containerd-verify docker-authz version man "
+        "policy serve containerd-verify docker-authz version man "
         "completion\n");
   auto fish = run_process({kBin + "/sigil", "completion", "fish"});
   CHECK(fish.exit_code == 2);

@@ -11,6 +11,7 @@
 #include "libtrust/sig/collect.h"
 #include "libtrust/sig/signer.h"
 #include "libtrust/sig/simple_signing.h"
+#include "libtrust/verify/digest_cache.h"
 #include "libtrust/verify/policy_check.h"
 #include "support/errors.h"
 #include "support/test_keys.h"

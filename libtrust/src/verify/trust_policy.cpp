@@ -26,6 +26,10 @@ std::string_view to_string(RuleAction action) {
   return "verify";
 }
 
+std::string_view to_string(UnknownKinds unknown_kinds) {
+  return unknown_kinds == UnknownKinds::kAllow ? "allow" : "deny";
+}
+
 std::string_view to_string(RuleMode mode) {
   switch (mode) {
     case RuleMode::kEnforce:
@@ -434,6 +438,7 @@ std::span<const PolicyKey> TrustPolicy::keys() const {
 std::span<const PolicyRule> TrustPolicy::rules() const {
   return impl_->doc.rules;
 }
+const AdmissionSettings& TrustPolicy::admission() const { return impl_->doc.admission; }
 const PolicyRule* TrustPolicy::default_rule() const {
   return impl_->doc.default_rule ? &*impl_->doc.default_rule : nullptr;
 }

@@ -9,16 +9,16 @@
 #include "libtrust/core/reference.h"
 #include "libtrust/export.h"
 #include "libtrust/oci/image_source.h"
-#include "libtrust/verify/digest_cache.h"
 #include "libtrust/verify/policy_check.h"
 #include "libtrust/verify/trust_policy.h"
+#include "libtrust/verify/verdict_cache.h"
 
 namespace trust::check {
 
 struct EnforceOptions {
   bool check_blobs = false;  // also hash the config and every layer (local images: always)
   // Consulted before anything is fetched but the digest, and given every satisfied verdict.
-  verify::VerifiedDigestCache* cache = nullptr;
+  verify::VerdictCache* cache = nullptr;  // on disk (digest_cache.h) or in memory
   // The rule's checks to run; with kAttestations the cache is neither consulted nor written.
   verify::RuleParts parts = verify::RuleParts::kAll;
 };

@@ -26,15 +26,11 @@
 #include "libtrust/export.h"
 #include "libtrust/verify/policy_check.h"
 #include "libtrust/verify/trust_policy.h"
+#include "libtrust/verify/verdict_cache.h"
 
 namespace trust::verify {
 
-struct CacheOptions {
-  std::chrono::seconds ttl{600};
-  std::size_t max_entries = 4096;
-};
-
-class TRUST_API VerifiedDigestCache {
+class TRUST_API VerifiedDigestCache final : public VerdictCache {
  public:
   // Opens the cache in `dir` (created 0700 when it does not exist and its parent is safe) for
   // `policy`. nullopt, with `why_not` set to one line naming the directory and the problem, when
@@ -43,18 +39,18 @@ class TRUST_API VerifiedDigestCache {
   static std::optional<VerifiedDigestCache> open(const std::filesystem::path& dir,
                                                  const TrustPolicy& policy,
                                                  const CacheOptions& options, std::string& why_not);
-  ~VerifiedDigestCache();
+  ~VerifiedDigestCache() override;
   VerifiedDigestCache(VerifiedDigestCache&&) noexcept;
   VerifiedDigestCache& operator=(VerifiedDigestCache&&) noexcept;
 
   // The stored verdict for `image` under `rule`, when there is a fresh one: `cached` set and a
   // "cache" trace step saying when it was verified. Never throws: an unreadable or malformed
   // entry is a miss (and is removed).
-  std::optional<PolicyVerdict> lookup(const Digest& image, const PolicyRule& rule) const;
+  std::optional<PolicyVerdict> lookup(const Digest& image, const PolicyRule& rule) const override;
   // Stores `verdict` for `image` under `rule` when it is satisfied (anything else is ignored).
   // Returns whether it was written; never throws (a cache that cannot be written only costs
   // time).
-  bool store(const Digest& image, const PolicyRule& rule, const PolicyVerdict& verdict);
+  bool store(const Digest& image, const PolicyRule& rule, const PolicyVerdict& verdict) override;
 
  private:
   struct Impl;

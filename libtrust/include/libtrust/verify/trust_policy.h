@@ -93,6 +93,15 @@ struct PolicyRule {
   std::map<std::string, SourcePosition> field_at;
 };
 
+// What the admission server (check/admission.h) does with an object of a kind it does not read
+// (check/kube_workload.h's table): `admission: {unknownKinds: deny}` (the default) or `allow`.
+enum class UnknownKinds { kDeny, kAllow };
+TRUST_API std::string_view to_string(UnknownKinds unknown_kinds);  // "deny", "allow"
+struct AdmissionSettings {
+  UnknownKinds unknown_kinds = UnknownKinds::kDeny;
+  SourcePosition at;  // of `unknownKinds` (0 when not written)
+};
+
 // A policy as read, before its meaning is checked (TrustPolicy::build). The file reader fills it;
 // tests and tools may build one in code.
 struct PolicyDocument {
@@ -105,6 +114,7 @@ struct PolicyDocument {
   std::vector<PolicyKey> keys;
   std::vector<PolicyRule> rules;  // in file order
   std::optional<PolicyRule> default_rule;
+  AdmissionSettings admission;
 };
 
 // Which rule an image repository falls under, and why.
@@ -139,6 +149,7 @@ class TRUST_API TrustPolicy {
   const PolicyRule* default_rule() const;
   const PolicyKey* key(std::string_view name) const;
   std::span<const std::filesystem::path> files() const;
+  const AdmissionSettings& admission() const;
 
   // The rule for a registry repository name ("registry.example.com/team/app"; no tag or digest).
   // The host is compared case-insensitively (as registries' host names are).
