@@ -159,4 +159,8 @@ inline constexpr std::uint64_t kMaxDockerAuthzDrainBytes = 1ull << 30;
 inline constexpr std::size_t kMaxDockerImageInspectBytes = 4u << 20;
 inline constexpr std::size_t kMaxDockerImageNames = 100;
 
+// sigil serve (verify/serve_command.cpp): the certificate and key files it serves, read again
+// when they change (a PEM chain and one key; real ones are a few KiB).
+inline constexpr std::size_t kMaxServeCertificateFileBytes = 1u << 20;
+
 }  // namespace trust::limits
