@@ -332,7 +332,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("serve: healthz, readyz and metrics answer over HTTPS; other paths 404; SIGTERM exits 0",
+TEST_CASE("serve: healthz, readyz and metrics answer over HTTPS, other paths 404, SIGTERM exits 0",
           "[cli][serve]") {
   ServeProcess s;
   s.start();
@@ -635,7 +635,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "serve: a valid policy replacement is loaded; an invalid one keeps the last good, "
+    "serve: a valid policy replacement is loaded, an invalid one keeps the last good, "
     "readyz says why",
     "[cli][serve]") {
   ServeProcess s;
@@ -693,7 +693,7 @@ TEST_CASE(
   CHECK(digest_of_log("policy loaded", 2) == first);
 }
 
-TEST_CASE("serve: bad flags exit 2; a policy or certificate pair that cannot be read exits 3",
+TEST_CASE("serve: bad flags exit 2, a policy or certificate pair that cannot be read exits 3",
           "[cli][serve]") {
   ServeProcess s;
   sigil::test::cli::Scratch d;
