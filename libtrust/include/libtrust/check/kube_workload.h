@@ -57,7 +57,7 @@ struct Workload {
   bool known = false;                 // a kind of the table above
   std::vector<WorkloadImage> images;  // in the order of the object (duplicates kept)
   // "Deployment default/web" (for messages and `policy check`'s output).
-  std::string describe() const;
+  TRUST_API std::string describe() const;
 };
 
 // The reference the kubelet pulls for an image string (see above). Throws UsageError

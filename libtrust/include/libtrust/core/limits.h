@@ -159,4 +159,18 @@ inline constexpr std::uint64_t kMaxDockerAuthzDrainBytes = 1ull << 30;
 inline constexpr std::size_t kMaxDockerImageInspectBytes = 4u << 20;
 inline constexpr std::size_t kMaxDockerImageNames = 100;
 
+// Kubernetes objects (check/kube_workload.h). One object as JSON text is at most what the API
+// server takes in one request (3 MiB); the caps of its containers and images are in
+// kube_workload.h. Manifests (read_manifests, `sigil policy check -f`): `helm template` of the
+// largest charts writes a few MiB, so a file (or stdin) of 32 MiB is ample; each document is read
+// into a tree and dropped before the next, so what it may hold is capped per document: 200000
+// values is twice what a 3 MiB object of tiny JSON values holds (kMaxJsonValuesPerKiB), about
+// 20 MiB once parsed. A CRD's schema nests some 30 levels; 64 is JSON's cap too.
+inline constexpr std::size_t kMaxKubeObjectBytes = 3u << 20;
+inline constexpr std::size_t kMaxManifestFileBytes = 32u << 20;
+inline constexpr std::size_t kMaxManifestDocuments = 10000;  // `---` documents in one file
+inline constexpr std::size_t kMaxManifestObjects = 10000;    // objects in one file, List items too
+inline constexpr std::size_t kMaxManifestValues = 200000;    // YAML values in one document
+inline constexpr std::size_t kMaxManifestNesting = 64;       // lists and mappings inside each other
+
 }  // namespace trust::limits
