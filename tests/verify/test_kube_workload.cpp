@@ -215,7 +215,7 @@ TEST_CASE("workloads: kinds of other groups and kinds outside the table are unkn
   CHECK_FALSE(pod_of_apps.known);
 }
 
-TEST_CASE("workloads: generateName names an object without a name; absent lists are empty",
+TEST_CASE("workloads: generateName names an object without a name, absent lists are empty",
           "[kube-workload]") {
   const Workload w = workload_from_json(
       R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"generateName":"pi-"},)"
