@@ -123,8 +123,9 @@ TEST_CASE("policy check: one verdict per container of every document, exit 1 whe
   CHECK(ok.exit_code == 0);
 }
 
-TEST_CASE("policy check: helm template output on stdin, comments, empty documents and a List",
-          "[cli][policy][registry-it]") {
+TEST_CASE(
+    "policy check: helm template output on stdin, comments, empty documents, a List, a Service",
+    "[cli][policy][registry-it]") {
   SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
   PolicyRegistry r;
   const auto signed_ref = r.push("team/app:v1", r.a, {&release_key()});
@@ -137,7 +138,13 @@ TEST_CASE("policy check: helm template output on stdin, comments, empty document
       "apiVersion: v1\nkind: List\nitems:\n"
       "- apiVersion: v1\n  kind: Pod\n  metadata: {name: one, namespace: prod}\n"
       "  spec:\n    containers:\n    - {name: c, image: \"" +
-      other_ref + "\"}\n";
+      other_ref +
+      "\"}\n"
+      // A chart's objects that run no container are known and judged with nothing to check.
+      "---\n# Source: web/templates/service.yaml\n"
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: prod}\n"
+      "spec: {ports: [{port: 80}]}\n"
+      "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n";
   const auto res = run_process({kSigil, "policy", "check", "--policy", policy, "-f", "-",
                                 "--insecure-registry", r.reg.host()},
                                {{"DOCKER_CONFIG", (r.tmp / "no-docker").string()}}, helm);

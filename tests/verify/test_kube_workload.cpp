@@ -199,6 +199,24 @@ TEST_CASE("workloads: every known kind's pod spec path", "[kube-workload]") {
         "/ephemeralContainers/0/image");
 }
 
+TEST_CASE("workloads: built-in kinds that run no container are known with no images, by group",
+          "[kube-workload]") {
+  for (
+      const char* object :
+      {R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})",
+       R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[]}})",
+       R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}})",
+       R"({"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"p"}})",
+       R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"n"}})"}) {
+    const Workload w = workload_from_json(object);
+    CHECK(w.known);
+    CHECK(w.images.empty());
+  }
+  // The same kind in another group is some custom resource: unknown.
+  CHECK_FALSE(workload_from_json(R"({"apiVersion":"example.com/v1","kind":"Service"})").known);
+  CHECK_FALSE(workload_from_json(R"({"apiVersion":"v1","kind":"Role"})").known);
+}
+
 TEST_CASE("workloads: kinds of other groups and kinds outside the table are unknown, no images",
           "[kube-workload]") {
   const Workload crd = workload_from_json(
@@ -207,10 +225,10 @@ TEST_CASE("workloads: kinds of other groups and kinds outside the table are unkn
   CHECK_FALSE(crd.known);
   CHECK(crd.images.empty());
   CHECK(crd.describe() == "Deployment n/x");
-  const Workload cm =
-      workload_from_json(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})");
-  CHECK_FALSE(cm.known);
-  CHECK(cm.kind == "ConfigMap");
+  const Workload widget = workload_from_json(
+      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"c"}})");
+  CHECK_FALSE(widget.known);
+  CHECK(widget.kind == "Widget");
   const Workload pod_of_apps = workload_from_json(R"({"apiVersion":"apps/v1","kind":"Pod"})");
   CHECK_FALSE(pod_of_apps.known);
 }
@@ -355,7 +373,8 @@ TEST_CASE("manifests: helm template output, documents numbered and located, empt
   CHECK(objects[0].document == 1);
   CHECK(objects[0].line == 3);
   CHECK(objects[0].workload.kind == "ServiceAccount");
-  CHECK_FALSE(objects[0].workload.known);
+  CHECK(objects[0].workload.known);  // runs no container
+  CHECK(objects[0].workload.images.empty());
   CHECK(objects[1].document == 2);
   CHECK(objects[1].line == 9);
   const auto& w = objects[1].workload;

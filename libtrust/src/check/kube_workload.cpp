@@ -50,17 +50,69 @@ constexpr std::array<KnownKind, 13> kKnownKinds{{
     {"batch", "Job", {"spec", "template", "spec"}, 3},
     {"batch", "CronJob", {"spec", "jobTemplate", "spec", "template", "spec"}, 5},
 }};
+// Built-in kinds that run no container and hold no pod template: known, with no images, so that a
+// whole chart (its Services, ConfigMaps, RBAC) is judged without `unknownKinds: allow`, which would
+// let through a custom resource that does run images.
+struct InertKind {
+  std::string_view group;
+  std::string_view kind;
+};
+constexpr std::array<InertKind, 31> kInertKinds{{
+    {"", "ConfigMap"},
+    {"", "Endpoints"},
+    {"", "Event"},
+    {"", "LimitRange"},
+    {"", "Namespace"},
+    {"", "PersistentVolume"},
+    {"", "PersistentVolumeClaim"},
+    {"", "ResourceQuota"},
+    {"", "Secret"},
+    {"", "Service"},
+    {"", "ServiceAccount"},
+    {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io", "ValidatingAdmissionPolicy"},
+    {"admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"},
+    {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
+    {"apiextensions.k8s.io", "CustomResourceDefinition"},
+    {"autoscaling", "HorizontalPodAutoscaler"},
+    {"coordination.k8s.io", "Lease"},
+    {"discovery.k8s.io", "EndpointSlice"},
+    {"events.k8s.io", "Event"},
+    {"networking.k8s.io", "Ingress"},
+    {"networking.k8s.io", "IngressClass"},
+    {"networking.k8s.io", "NetworkPolicy"},
+    {"policy", "PodDisruptionBudget"},
+    {"rbac.authorization.k8s.io", "ClusterRole"},
+    {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
+    {"rbac.authorization.k8s.io", "Role"},
+    {"rbac.authorization.k8s.io", "RoleBinding"},
+    {"scheduling.k8s.io", "PriorityClass"},
+    {"storage.k8s.io", "StorageClass"},
+    {"storage.k8s.io", "CSIDriver"},
+}};
+
 constexpr std::array<std::string_view, 3> kContainerLists{"containers", "initContainers",
                                                           "ephemeralContainers"};
 
-const KnownKind* known_kind(std::string_view api_version, std::string_view kind) {
+std::string_view group_of(std::string_view api_version) {
   const auto slash = api_version.find('/');
-  const std::string_view group =
-      slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+  return slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash);
+}
+
+const KnownKind* known_kind(std::string_view api_version, std::string_view kind) {
+  const auto group = group_of(api_version);
   for (const auto& k : kKnownKinds) {
     if (k.group == group && k.kind == kind) return &k;
   }
   return nullptr;
+}
+
+bool inert_kind(std::string_view api_version, std::string_view kind) {
+  const auto group = group_of(api_version);
+  for (const auto& k : kInertKinds) {
+    if (k.group == group && k.kind == kind) return true;
+  }
+  return false;
 }
 
 std::string type_of(const Json& v) {
@@ -156,7 +208,10 @@ Workload workload_of(const Json& object) {
   }
 
   const KnownKind* known = known_kind(w.api_version, w.kind);
-  if (known == nullptr) return w;
+  if (known == nullptr) {
+    w.known = inert_kind(w.api_version, w.kind);
+    return w;
+  }
   w.known = true;
   const std::string what = w.describe();
 
