@@ -147,6 +147,15 @@ inline constexpr std::size_t kMaxCacheEntryBytes = 64u << 10;  // one cache entr
 inline constexpr std::size_t kMaxHookStdinBytes = 1u << 20;    // the descriptor on stdin
 inline constexpr std::size_t kMaxHookReasonBytes = 32u << 10;  // what stdout may say
 
+// The admission server's pull secrets (sigil serve --pull-secrets: verify/kube_api.cpp and
+// verify/admission_enforcer.cpp). A Secret holds at most 1 MiB of data (the API server's limit),
+// base64 in the API server's answer, so 2 MiB covers it with its metadata; a service account
+// token is a JWT of about 1 KiB; a pod names a handful of imagePullSecrets, and each is a request
+// to the API server within the review's deadline.
+inline constexpr std::size_t kMaxKubeSecretResponseBytes = 2u << 20;
+inline constexpr std::size_t kMaxServiceAccountTokenBytes = 64u << 10;
+inline constexpr std::size_t kMaxPullSecrets = 16;
+
 // The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
 // request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
 // base64-encoded, 4/3 larger, with the headers around it; an AuthZRes request carries the
