@@ -68,7 +68,7 @@ std::vector<std::string> command_of(const std::string& line) {
       "sign-blob",   "verify-blob",  "attest-blob", "verify-blob-attestation",
       "download",    "sbom",         "attestation", "verify-attestation",
       "attest",      "policy",       "validate",    "explain",
-      "export",      "docker-authz", "serve"};
+      "export",      "docker-authz", "check",       "serve"};
   static const std::set<std::string> verify_only{"containerd-verify"};  // sigil-verify's
   while (words >> w && (commands.count(w) != 0 || verify_only.count(w) != 0)) {
     out.push_back(w);
