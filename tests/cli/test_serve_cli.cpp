@@ -332,7 +332,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("serve: healthz, readyz and metrics answer over HTTPS; other paths 404; SIGTERM exits 0",
+TEST_CASE("serve: healthz, readyz and metrics answer over HTTPS, other paths 404, SIGTERM exits 0",
           "[cli][serve]") {
   ServeProcess s;
   s.start();
@@ -635,7 +635,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "serve: a valid policy replacement is loaded; an invalid one keeps the last good, "
+    "serve: a valid policy replacement is loaded, an invalid one keeps the last good, "
     "readyz says why",
     "[cli][serve]") {
   ServeProcess s;
@@ -693,7 +693,7 @@ TEST_CASE(
   CHECK(digest_of_log("policy loaded", 2) == first);
 }
 
-TEST_CASE("serve: bad flags exit 2; a policy or certificate pair that cannot be read exits 3",
+TEST_CASE("serve: bad flags exit 2, a policy or certificate pair that cannot be read exits 3",
           "[cli][serve]") {
   ServeProcess s;
   sigil::test::cli::Scratch d;
@@ -717,4 +717,62 @@ TEST_CASE("serve: bad flags exit 2; a policy or certificate pair that cannot be 
   CHECK(contains(
       mismatched.err,
       s.a().key.string() + ": not the private key of the certificate in " + s.b().cert.string()));
+}
+
+TEST_CASE(
+    "serve: reviews are judged by the policy, counted in the metrics and logged with their "
+    "endpoint and latency",
+    "[cli][serve]") {
+  ServeProcess s;
+  s.start();
+  const auto review = [](const std::string& uid, const std::string& image) {
+    return json{{"apiVersion", "admission.k8s.io/v1"},
+                {"kind", "AdmissionReview"},
+                {"request",
+                 {{"uid", uid},
+                  {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+                  {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+                  {"namespace", "default"},
+                  {"name", "p"},
+                  {"operation", "CREATE"},
+                  {"object",
+                   {{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata", {{"name", "p"}, {"namespace", "default"}}},
+                    {"spec", {{"containers", {{{"name", "c"}, {"image", image}}}}}}}}}}}
+        .dump();
+  };
+  auto client = s.client();
+  auto ok =
+      client->Post("/validate", review("u-ok", "localhost:5000/ok/app:v1"), "application/json");
+  REQUIRE(ok);
+  REQUIRE(ok->status == 200);
+  const auto ok_json = json::parse(ok->body);
+  CHECK(ok_json["response"]["uid"] == "u-ok");
+  CHECK(ok_json["response"]["allowed"] == true);
+  auto bad =
+      client->Post("/mutate", review("u-bad", "localhost:5000/bad/app:v1"), "application/json");
+  REQUIRE(bad);
+  REQUIRE(bad->status == 200);
+  const auto bad_json = json::parse(bad->body);
+  CHECK(bad_json["response"]["uid"] == "u-bad");
+  CHECK(bad_json["response"]["allowed"] == false);
+
+  const std::string m = s.metrics();
+  CHECK(contains(m, "sigil_admission_requests_total{endpoint=\"mutate\",result=\"denied\"} 1\n"));
+  CHECK(
+      contains(m, "sigil_admission_requests_total{endpoint=\"validate\",result=\"allowed\"} 1\n"));
+  CHECK(contains(m, "sigil_admission_decisions_total{result=\"allowed\",rule=\"ok\"} 1\n"));
+  CHECK(contains(m, "sigil_admission_decisions_total{result=\"denied\",rule=\"bad\"} 1\n"));
+  CHECK(contains(m, "sigil_admission_request_duration_seconds_count 2\n"));
+  std::size_t decisions = 0;
+  for (const auto& l : s.log()) {
+    if (!l.contains("uid")) continue;
+    ++decisions;
+    CHECK(l.contains("time"));
+    CHECK(l["latency_ms"].is_number());
+    CHECK(l["endpoint"] == (l["uid"] == "u-ok" ? "validate" : "mutate"));
+    CHECK(l["allowed"] == (l["uid"] == "u-ok"));
+  }
+  CHECK(decisions == 2);
 }
