@@ -22,7 +22,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs= duration= images= total= connections=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 20 duration images total connections -- "$@"
+bench_args 19 duration images total connections -- "$@"
 if [ $quick = 1 ]; then
   duration=${duration:-3} images=${images:-50} total=${total:-100000}
 else
