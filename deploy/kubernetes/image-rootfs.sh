@@ -70,13 +70,15 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then copy /etc/ssl/certs/ca-certif
 if [ -e /usr/lib/ssl/openssl.cnf ]; then copy /usr/lib/ssl/openssl.cnf; fi
 
 # The Debian packages the files come from: their copyright notices go along.
-for f in $(cat "$root/.files"); do
-  dpkg-query -S "$f" 2>/dev/null || dpkg-query -S "$(readlink -f "$f")" 2>/dev/null || true
-done | cut -d: -f1 | tr ',' '\n' | sed 's/^ *//' | sort -u | while read -r pkg; do
+# (Each path as it was found and as it resolves: dpkg knows one of the two under merged /usr.)
+for f in $(cat "$root/.files"); do echo "$f"; readlink -f "$f"; done | sort -u >"$root/.paths"
+# shellcheck disable=SC2046
+{ dpkg-query -S $(cat "$root/.paths") 2>/dev/null || true; } |
+  cut -d: -f1 | tr ',' '\n' | sed 's/^ *//' | sort -u | while read -r pkg; do
   pkg=${pkg%%:*}
   if [ -f "/usr/share/doc/$pkg/copyright" ]; then cp --parents "/usr/share/doc/$pkg/copyright" "$root"; fi
 done
-rm -f "$root/.files"
+rm -f "$root/.files" "$root/.paths"
 
 cat >"$root/etc/passwd" <<EOF
 root:x:0:0:root:/root:/usr/sbin/nologin
