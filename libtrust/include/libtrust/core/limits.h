@@ -147,6 +147,15 @@ inline constexpr std::size_t kMaxCacheEntryBytes = 64u << 10;  // one cache entr
 inline constexpr std::size_t kMaxHookStdinBytes = 1u << 20;    // the descriptor on stdin
 inline constexpr std::size_t kMaxHookReasonBytes = 32u << 10;  // what stdout may say
 
+// The admission server's pull secrets (sigil serve --pull-secrets: verify/kube_api.cpp and
+// verify/admission_enforcer.cpp). A Secret holds at most 1 MiB of data (the API server's limit),
+// base64 in the API server's answer, so 2 MiB covers it with its metadata; a service account
+// token is a JWT of about 1 KiB; a pod names a handful of imagePullSecrets, and each is a request
+// to the API server within the review's deadline.
+inline constexpr std::size_t kMaxKubeSecretResponseBytes = 2u << 20;
+inline constexpr std::size_t kMaxServiceAccountTokenBytes = 64u << 10;
+inline constexpr std::size_t kMaxPullSecrets = 16;
+
 // The Docker authorization plugin (check/docker_authz.h, sigil-verify docker-authz). A plugin
 // request carries the client's request body (at most 4 MiB from moby 25 on, 1 MiB in 20.10)
 // base64-encoded, 4/3 larger, with the headers around it; an AuthZRes request carries the
@@ -158,5 +167,23 @@ inline constexpr std::size_t kMaxDockerAuthzRequestBytes = 8u << 20;
 inline constexpr std::uint64_t kMaxDockerAuthzDrainBytes = 1ull << 30;
 inline constexpr std::size_t kMaxDockerImageInspectBytes = 4u << 20;
 inline constexpr std::size_t kMaxDockerImageNames = 100;
+
+// Kubernetes objects (check/kube_workload.h). One object as JSON text is at most what the API
+// server takes in one request (3 MiB); the caps of its containers and images are in
+// kube_workload.h. Manifests (read_manifests, `sigil policy check -f`): `helm template` of the
+// largest charts writes a few MiB, so a file (or stdin) of 32 MiB is ample; each document is read
+// into a tree and dropped before the next, so what it may hold is capped per document: 200000
+// values is twice what a 3 MiB object of tiny JSON values holds (kMaxJsonValuesPerKiB), about
+// 20 MiB once parsed. A CRD's schema nests some 30 levels; 64 is JSON's cap too.
+inline constexpr std::size_t kMaxKubeObjectBytes = 3u << 20;
+inline constexpr std::size_t kMaxManifestFileBytes = 32u << 20;
+inline constexpr std::size_t kMaxManifestDocuments = 10000;  // `---` documents in one file
+inline constexpr std::size_t kMaxManifestObjects = 10000;    // objects in one file, List items too
+inline constexpr std::size_t kMaxManifestValues = 200000;    // YAML values in one document
+inline constexpr std::size_t kMaxManifestNesting = 64;       // lists and mappings inside each other
+
+// sigil serve (verify/serve_command.cpp): the certificate and key files it serves, read again
+// when they change (a PEM chain and one key; real ones are a few KiB).
+inline constexpr std::size_t kMaxServeCertificateFileBytes = 1u << 20;
 
 }  // namespace trust::limits
