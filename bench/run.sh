@@ -25,6 +25,8 @@
 #   h. bench/docker.sh: `docker run` of a signed, cached image on a dockerd with the sigil
 #      authorization plugin over one without it (median ratio, target <= 1.20), when dockerd is
 #      installed and this runs as root.
+#   i. bench/serve.sh: the admission webhook (sigil-verify serve) under wrk over TLS: cached and
+#      cold /validate, p50/p99, memory after 1 000 000 requests (needs wrk and docker-registry).
 # --quick: small sizes (64 MiB, 4 x 32 MiB) for a smoke run. Each timing is the best of N runs
 # (default 3, quick 2) after a warm-up, so all contenders read from the page cache.
 # Big files go to a temporary directory under /tmp (TMPDIR) and are deleted at exit.
@@ -34,7 +36,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0 sigil= runs=
 # shellcheck source=bench/common.sh
 . "$root/bench/common.sh"
-bench_args 31 -- "$@"
+bench_args 33 -- "$@"
 
 MiB=$((1 << 20))
 if [ $quick = 1 ]; then
@@ -274,6 +276,12 @@ if command -v docker-registry >/dev/null; then
   bash "$root/bench/hook.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
 else
   log "f. policy and g. containerd hook skipped: docker-registry missing"
+fi
+if command -v wrk >/dev/null && command -v docker-registry >/dev/null; then
+  echo
+  bash "$root/bench/serve.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
+else
+  log "i. serve skipped: wrk or docker-registry missing"
 fi
 if [ -x /usr/sbin/dockerd ] && command -v docker-registry >/dev/null && [ "$(id -u)" = 0 ]; then
   bash "$root/bench/docker.sh" --sigil "$sigil" "${quick_flag[@]}" || errors=$((errors + 1))
