@@ -287,15 +287,20 @@ class Server {
       res.set_content("ok\n", "text/plain");
     });
     server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-      std::string problems;  // one line each
-      if (auto p = policies_.problem()) problems += trust::printable(*p) + "\n";
-      if (auto p = certs_.problem()) problems += trust::printable(*p) + "\n";
-      if (problems.empty()) {
-        res.set_content("ok\n", "text/plain");
-      } else {
+      // Unready only when this replica cannot serve: its certificate has expired. A refused
+      // replacement (policy or certificate) is reported but leaves it ready, since it still
+      // serves the last good one: every replica reads the same ConfigMap and Secret, and all of
+      // them unready at once would leave the Service without endpoints, so that failurePolicy
+      // Fail rejects every object in the cluster.
+      if (auto p = certs_.expired()) {
         res.status = 503;
-        res.set_content(problems, "text/plain");
+        res.set_content(trust::printable(*p) + "\n", "text/plain");
+        return;
       }
+      std::string body = "ok\n";  // then one warning line each
+      if (auto p = policies_.problem()) body += "warning: " + trust::printable(*p) + "\n";
+      if (auto p = certs_.problem()) body += "warning: " + trust::printable(*p) + "\n";
+      res.set_content(body, "text/plain");
     });
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       ServeMetrics::Snapshot now{.cache_hits = retired_hits_.load(),

@@ -204,7 +204,11 @@ std::optional<CertificateStore::Event> CertificateStore::refresh() {
 
 std::optional<std::string> CertificateStore::problem() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (impl_->problem) return impl_->problem;
+  return impl_->problem;
+}
+
+std::optional<std::string> CertificateStore::expired() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->pair && X509_cmp_current_time(X509_get0_notAfter(impl_->pair->cert)) <= 0) {
     return "certificate " + impl_->cert_file.string() + ": expired";
   }

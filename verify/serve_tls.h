@@ -48,8 +48,10 @@ class CertificateStore {
   // Reads the pair again when either file changed since the last attempt; nullopt when neither
   // did (or they are still being written).
   std::optional<Event> refresh();
-  // The line /readyz reports while a replacement is refused or the pair in force has expired.
+  // The line /readyz reports while a replacement is refused (the last good pair still served).
   std::optional<std::string> problem() const;
+  // The line /readyz fails with once the pair in force has expired.
+  std::optional<std::string> expired() const;
   // The notAfter of the certificate in force, Unix seconds.
   std::int64_t not_after() const;
 
