@@ -36,6 +36,7 @@
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/verify/digest_cache.h"
 #include "node_config.h"
+#include "policy_holder.h"
 
 namespace sigil::cli {
 namespace {
@@ -124,90 +125,34 @@ class DaemonClient {
   fs::path socket_;
 };
 
-// What identifies a file's content for a reload: changed when it is replaced or written.
-struct FileStamp {
-  fs::path path;
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = 0;
-  long long mtime_ns = 0;
-  long long ctime_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-std::optional<FileStamp> stamp_of(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-  return FileStamp{path,
-                   st.st_dev,
-                   st.st_ino,
-                   st.st_size,
-                   st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
-                   st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec};
-}
-
 // The node's policy, re-read when the policy file or any key file it read changes, with the
 // verified-digest cache opened for it. A policy that cannot be read is an error at every check
 // (fail closed) and is read again at the next, until it is fixed.
-class PolicyHolder {
- public:
-  struct Loaded {
-    std::shared_ptr<const trust::verify::TrustPolicy> policy;
-    std::shared_ptr<trust::verify::VerifiedDigestCache> cache;  // null: none usable
-  };
-
-  explicit PolicyHolder(NodeConfig config) : config_(std::move(config)) {}
-
-  Loaded current() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (loaded_.policy && unchanged()) return loaded_;
-    loaded_ = {};
-    stamps_.clear();
-    auto policy = std::make_shared<const trust::verify::TrustPolicy>(
-        trust::verify::TrustPolicy::load(config_.policy));
-    std::vector<FileStamp> stamps;
-    for (const auto& file : policy->files()) {
-      auto s = stamp_of(file);
-      if (!s) throw trust::IoError(file.string() + ": changed while the policy was read");
-      stamps.push_back(*s);
-    }
-    std::string why_not;
-    auto cache = trust::verify::VerifiedDigestCache::open(config_.cache_dir, *policy,
-                                                          trust::verify::CacheOptions{}, why_not);
-    Loaded fresh{policy, nullptr};
-    if (cache) {
-      fresh.cache = std::make_shared<trust::verify::VerifiedDigestCache>(std::move(*cache));
-    } else {
-      log_line("verifying without a cache: " + why_not);
-    }
-    log_line("policy " + config_.policy.string() + " loaded (" + policy->content_digest() + ")");
-    loaded_ = fresh;
-    stamps_ = std::move(stamps);
-    return loaded_;
-  }
-
-  const NodeConfig& config() const { return config_; }
-
- private:
-  bool unchanged() const {
-    if (stamps_.empty()) return false;
-    for (const auto& s : stamps_) {
-      auto now = stamp_of(s.path);
-      if (!now || !(*now == s)) return false;
-    }
-    return true;
-  }
-
-  NodeConfig config_;
-  std::mutex mutex_;
-  Loaded loaded_;
-  std::vector<FileStamp> stamps_;
-};
+PolicyHolder node_policy(const NodeConfig& config) {
+  return PolicyHolder(
+      config.policy, PolicyHolder::OnInvalid::kFailClosed,
+      [cache_dir = config.cache_dir](const trust::verify::TrustPolicy& policy)
+          -> std::shared_ptr<trust::verify::VerdictCache> {
+        std::string why_not;
+        auto cache = trust::verify::VerifiedDigestCache::open(
+            cache_dir, policy, trust::verify::CacheOptions{}, why_not);
+        if (!cache) {
+          log_line("verifying without a cache: " + why_not);
+          return nullptr;
+        }
+        return std::make_shared<trust::verify::VerifiedDigestCache>(std::move(*cache));
+      },
+      [policy_file = config.policy](const PolicyHolder::Event& e) {
+        if (e.loaded) log_line("policy " + policy_file.string() + " loaded (" + e.digest + ")");
+      });
+}
 
 class Plugin {
  public:
   Plugin(NodeConfig config, fs::path docker_socket)
-      : policies_(std::move(config)), daemon_(std::move(docker_socket)) {}
+      : config_(std::move(config)),
+        policies_(node_policy(config_)),
+        daemon_(std::move(docker_socket)) {}
 
   trust::check::DockerAuthzDecision authorize(const std::string& body) {
     const auto deadline = Clock::now() + kDockerAuthzDeadline;
@@ -243,7 +188,7 @@ class Plugin {
 
  private:
   trust::verify::PolicyVerdict enforce(const trust::verify::TrustPolicy& policy,
-                                       trust::verify::VerifiedDigestCache* cache,
+                                       trust::verify::VerdictCache* cache,
                                        const trust::Reference& ref, Clock::time_point deadline) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -253,7 +198,7 @@ class Plugin {
           "no time left of the plugin's " + std::to_string(kDockerAuthzDeadline.count() / 1000) +
               " s deadline");
     }
-    auto transport = policies_.config().transport(left);
+    auto transport = config_.transport(left);
     transport.warn = [](std::string_view w) { log_line(std::string(w)); };
     try {
       auto source = trust::registry::open_source(ref, transport);
@@ -264,6 +209,7 @@ class Plugin {
     }
   }
 
+  NodeConfig config_;
   PolicyHolder policies_;
   DaemonClient daemon_;
   std::atomic<int> checks_{0};

@@ -6,24 +6,29 @@
 namespace sigil::cli {
 
 void print_policy_verdict(const trust::verify::PolicyVerdict& verdict, OutputFormat format,
-                          bool explain, JsonStyle style) {
+                          bool explain, JsonStyle style, const VerdictPlace* place) {
   if (format == OutputFormat::kJson) {
     const auto body = nlohmann::ordered_json::parse(trust::verify::to_json(verdict));
     if (style == JsonStyle::kDocument) {
       print_json(body);
     } else {
       nlohmann::ordered_json line{{"schemaVersion", kJsonSchemaVersion}};
-      for (const auto& [key, value] : body.items()) line[key] = value;
+      if (place != nullptr) {
+        for (const auto& [key, value] : place->members.items()) line[key] = value;
+        line["verdict"] = body;
+      } else {
+        for (const auto& [key, value] : body.items()) line[key] = value;
+      }
       // ASCII already (to_json), so nothing in it is a terminal sequence.
       result(line.dump(-1, ' ', /*ensure_ascii=*/true,
                        nlohmann::ordered_json::error_handler_t::replace));
     }
   }
   const auto lines = trust::verify::explain_lines(verdict);
+  const std::string prefix = place == nullptr ? std::string() : place->text + ": ";
+  say(prefix + lines.front());
   if (explain) {
-    for (const auto& l : lines) say(l);
-  } else {
-    say(lines.front());
+    for (std::size_t i = 1; i < lines.size(); ++i) say(lines[i]);
   }
   if (verdict.allowed && !verdict.satisfied) {
     warn(verdict.image + ": " + verdict.cause + " (allowed: rule '" + verdict.rule + "' is in " +

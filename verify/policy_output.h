@@ -10,6 +10,8 @@
 // not be checked (a registry or input error under an enforce rule). Over several images a denial
 // wins: 1 if any is denied, else 3 if any could not be checked, else 0.
 
+#include <nlohmann/json.hpp>
+
 #include "common.h"
 #include "libtrust/verify/policy_check.h"
 
@@ -17,8 +19,16 @@ namespace sigil::cli {
 
 enum class JsonStyle { kLines, kDocument };
 
+// Where the image of a verdict was named (`policy check`: a manifest's file, line, object and
+// container). Text: "PLACE: " before the verdict's line. JSON (kLines): the members after
+// "schemaVersion", and the verdict as "verdict".
+struct VerdictPlace {
+  std::string text;
+  nlohmann::ordered_json members = nlohmann::ordered_json::object();
+};
+
 void print_policy_verdict(const trust::verify::PolicyVerdict& verdict, OutputFormat format,
-                          bool explain, JsonStyle style);
+                          bool explain, JsonStyle style, const VerdictPlace* place = nullptr);
 
 // 0, 1 or 3 for one verdict (above).
 int policy_exit_code(const trust::verify::PolicyVerdict& verdict);

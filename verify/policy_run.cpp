@@ -20,20 +20,29 @@ int run_policy_images(const PolicyRun& run) {
     }
     refs.push_back(std::move(ref));
   }
-  const auto policy = trust::verify::TrustPolicy::load(run.policy_file);
-  const auto options = transport_options(run.registry);
-  auto client = std::make_shared<trust::registry::Client>(options);
+  const PolicyJudge judge(run.policy_file, run.registry, run.check_blobs, run.parts);
   int code = kExitOk;
   for (const auto& ref : refs) {
-    auto source = trust::registry::open_source(ref, options, client);
-    const auto verdict = trust::check::enforce(
-        policy, ref, *source,
-        trust::check::EnforceOptions{
-            .check_blobs = run.check_blobs, .cache = nullptr, .parts = run.parts});
+    const auto verdict = judge.judge(ref);
     print_policy_verdict(verdict, run.output, run.explain, run.json);
     code = combined_exit_code(code, policy_exit_code(verdict));
   }
   return code;
+}
+
+PolicyJudge::PolicyJudge(const std::string& policy_file, const RegistryFlags& registry,
+                         bool check_blobs, trust::verify::RuleParts parts)
+    : policy_(trust::verify::TrustPolicy::load(policy_file)),
+      options_(transport_options(registry)),
+      client_(std::make_shared<trust::registry::Client>(options_)),
+      check_blobs_(check_blobs),
+      parts_(parts) {}
+
+trust::verify::PolicyVerdict PolicyJudge::judge(const trust::Reference& ref) const {
+  auto source = trust::registry::open_source(ref, options_, client_);
+  return trust::check::enforce(
+      policy_, ref, *source,
+      trust::check::EnforceOptions{.check_blobs = check_blobs_, .cache = nullptr, .parts = parts_});
 }
 
 }  // namespace sigil::cli

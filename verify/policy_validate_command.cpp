@@ -74,6 +74,8 @@ int run_validate(const ValidateArgs& a) {
     j["rules"] = std::move(rules);
     const auto* d = policy.default_rule();
     j["default"] = d == nullptr ? nlohmann::ordered_json() : rule_json(policy, *d);
+    j["admission"] = {
+        {"unknownKinds", std::string(trust::verify::to_string(policy.admission().unknown_kinds))}};
     print_json(j);
     return kExitOk;
   }

@@ -61,14 +61,14 @@ std::vector<std::string> command_of(const std::string& line) {
   out.push_back(w);
   static const std::set<std::string> groups{"key", "download", "policy"};
   static const std::set<std::string> commands{
-      "key",         "sign",        "verify",      "digest",
-      "triangulate", "tree",        "copy",        "login",
-      "logout",      "version",     "man",         "completion",
-      "generate",    "public",      "import",      "fingerprint",
-      "sign-blob",   "verify-blob", "attest-blob", "verify-blob-attestation",
-      "download",    "sbom",        "attestation", "verify-attestation",
-      "attest",      "policy",      "validate",    "explain",
-      "export",      "docker-authz"};
+      "key",         "sign",         "verify",      "digest",
+      "triangulate", "tree",         "copy",        "login",
+      "logout",      "version",      "man",         "completion",
+      "generate",    "public",       "import",      "fingerprint",
+      "sign-blob",   "verify-blob",  "attest-blob", "verify-blob-attestation",
+      "download",    "sbom",         "attestation", "verify-attestation",
+      "attest",      "policy",       "validate",    "explain",
+      "export",      "docker-authz", "check",       "serve"};
   static const std::set<std::string> verify_only{"containerd-verify"};  // sigil-verify's
   while (words >> w && (commands.count(w) != 0 || verify_only.count(w) != 0)) {
     out.push_back(w);

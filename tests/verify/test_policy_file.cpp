@@ -237,7 +237,7 @@ TEST_CASE("policy file: an unknown field is refused naming file, line, column an
         "p.yaml:7:5: rules[0].treshold: unknown field (rules[0] has: name, match, action, mode, "
         "keys, threshold, annotations, attestations)");
   CHECK(refusal("version: 1\nrule: []\n") ==
-        "p.yaml:2:1: rule: unknown field (a policy has: version, keys, rules, default)");
+        "p.yaml:2:1: rule: unknown field (a policy has: version, keys, rules, default, admission)");
   CHECK(refusal(one_rule("    keys: [release]\n    attestations: [{type: spdx, wher: []}]\n")) ==
         "p.yaml:8:33: rules[0].attestations[0].wher: unknown field (rules[0].attestations[0] has: "
         "type, keys, where, maxSeverity)");
@@ -245,6 +245,43 @@ TEST_CASE("policy file: an unknown field is refused naming file, line, column an
         "p.yaml:2:12: keys.a.path: unknown field (keys.a has: file, pem)");
   CHECK(refusal("version: 1\ndefault: {action: reject, name: d}\n") ==
         "p.yaml:2:27: default.name: the default rule is named 'default' and takes no name");
+}
+
+TEST_CASE("policy file: admission.unknownKinds reads deny or allow, deny when not written",
+          "[policy-file]") {
+  const auto settings = [](const std::string& text) {
+    return TrustPolicy::parse(text, "p.yaml", "/nonexistent").admission();
+  };
+  const std::string base = "version: 1\ndefault: {action: accept}\n";
+  CHECK(settings(base).unknown_kinds == UnknownKinds::kDeny);
+  CHECK(settings(base).at.line == 0);
+  const auto allow = settings(base + "admission:\n  unknownKinds: allow\n");
+  CHECK(allow.unknown_kinds == UnknownKinds::kAllow);
+  CHECK(allow.at.line == 4);
+  CHECK(allow.at.column == 17);
+  CHECK(settings(base + "admission: {unknownKinds: deny}\n").unknown_kinds == UnknownKinds::kDeny);
+  CHECK(settings(base + "admission: {}\n").unknown_kinds == UnknownKinds::kDeny);
+  CHECK(TrustPolicy::parse(R"({"version": 1, "default": {"action": "accept"},
+                              "admission": {"unknownKinds": "allow"}})",
+                           "p.json", "/nonexistent")
+            .admission()
+            .unknown_kinds == UnknownKinds::kAllow);
+}
+
+TEST_CASE("policy file: admission is refused when it is not a mapping of known fields and values",
+          "[policy-file]") {
+  const std::string base = "version: 1\ndefault: {action: accept}\n";
+  CHECK(refusal(base + "admission:\n  unknownKind: allow\n") ==
+        "p.yaml:4:3: admission.unknownKind: unknown field (admission has: unknownKinds)");
+  CHECK(refusal(base + "admission: {unknownKinds: permit}\n") ==
+        "p.yaml:3:27: admission.unknownKinds: unknown value 'permit' (deny or allow)");
+  CHECK(refusal(base + "admission: {unknownKinds: [deny]}\n") ==
+        "p.yaml:3:27: admission.unknownKinds: needs a string, not a list");
+  CHECK(refusal(base + "admission: deny\n") ==
+        "p.yaml:3:12: admission: needs a mapping (unknownKinds), not 'deny'");
+  CHECK(refusal(base + "admission: {unknownKinds: allow, unknownKinds: deny}\n") ==
+        "p.yaml:3:34: admission.unknownKinds: 'unknownKinds' is given twice in one mapping (which "
+        "one applies would be a guess)");
 }
 
 TEST_CASE("policy file: a duplicate rule is refused naming the second one's line",
@@ -353,7 +390,8 @@ TEST_CASE("policy file: values of the wrong type are refused", "[policy-file]") 
   CHECK(refusal("version: 1\nrules: {team: {}}\n") ==
         "p.yaml:2:8: rules: needs a list of rules, not a mapping");
   CHECK(refusal("- version: 1\n") ==
-        "p.yaml:1:1: policy: a policy is a mapping (version, keys, rules, default), not a list");
+        "p.yaml:1:1: policy: a policy is a mapping (version, keys, rules, default, admission), not "
+        "a list");
 }
 
 TEST_CASE("policy file: the version is required and only version 1 is read", "[policy-file]") {

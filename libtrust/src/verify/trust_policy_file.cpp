@@ -1,10 +1,9 @@
 // Reading a trust policy file (docs/policy.md "The file") into a PolicyDocument, strictly; what
 // the document means is checked by TrustPolicy::build (trust_policy.cpp), not here.
 //
-// The file is YAML (JSON is YAML too) read through yaml-cpp's event parser into a small tree of
-// our own, because yaml-cpp's Node API hides exactly what a strict reader must refuse: it keeps
-// the later of two duplicate keys, resolves aliases and merge keys silently and forgets which
-// scalars were quoted. Refused, each with "FILE:LINE:COLUMN: FIELD: what":
+// The file is YAML (JSON is YAML too) read strictly into a tree (verify/yaml_tree.h: yaml-cpp's
+// event parser, since its Node API hides what a strict reader must refuse). Refused, each with
+// "FILE:LINE:COLUMN: FIELD: what":
 //  - a second document, an empty file, a file that is not a mapping;
 //  - anchors, aliases and merge keys (`<<`): what a rule says must be written in the rule;
 //  - explicit tags, a duplicate key in any mapping, a key that is not a plain name;
@@ -13,19 +12,11 @@
 // Key files are read relative to the policy's directory, as PEM "PUBLIC KEY" (what
 // trust::load_public_key reads from a file); the content digest covers the policy's bytes and
 // then each key file's, so a changed key file changes it too.
-#include <yaml-cpp/anchor.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/mark.h>
-#include <yaml-cpp/parser.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <tuple>
 
 #include "libtrust/core/digest.h"
@@ -34,6 +25,7 @@
 #include "libtrust/core/limits.h"
 #include "libtrust/core/text.h"
 #include "libtrust/verify/trust_policy.h"
+#include "verify/yaml_tree.h"
 
 namespace trust::verify {
 namespace {
@@ -41,49 +33,10 @@ namespace {
 // Longest outside name (a field, a key name) quoted in a message.
 constexpr std::size_t kQuotedNameBytes = 64;
 
-std::string position_text(std::string_view source, const SourcePosition& at) {
-  return std::string(source) + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
-}
-
-SourcePosition position_of(const YAML::Mark& mark) {
-  // yaml-cpp counts from 0; people (and editors) from 1.
-  auto one_based = [](int v) { return v < 0 ? std::size_t{0} : static_cast<std::size_t>(v) + 1; };
-  return {.line = one_based(mark.line), .column = one_based(mark.column)};
-}
-
-// One value of the file as written.
-struct Value {
-  enum class Kind { kNull, kScalar, kList, kMap };
-  Kind kind = Kind::kNull;
-  SourcePosition at;
-  std::string text;          // a scalar's text
-  bool quoted = false;       // a scalar written in quotes (or a block scalar): a string, always
-  std::vector<Value> items;  // a list's items; a map's keys and values, alternately
-  std::size_t map_size() const { return items.size() / 2; }
-  const Value& key(std::size_t i) const { return items[2 * i]; }
-  const Value& value(std::size_t i) const { return items[2 * i + 1]; }
-};
-
-Value make(Value::Kind kind, const SourcePosition& at) {
-  Value v;
-  v.kind = kind;
-  v.at = at;
-  return v;
-}
-
+using detail::position_text;
+using Value = detail::YamlValue;
 std::string kind_name(const Value& v) {
-  switch (v.kind) {
-    case Value::Kind::kNull:
-      return "nothing";
-    case Value::Kind::kScalar:
-      return v.quoted ? "the string '" + excerpt(v.text, kQuotedNameBytes) + "'"
-                      : "'" + excerpt(v.text, kQuotedNameBytes) + "'";
-    case Value::Kind::kList:
-      return "a list";
-    case Value::Kind::kMap:
-      return "a mapping";
-  }
-  return "nothing";
+  return detail::yaml_kind_name(v);
 }
 
 [[noreturn]] void fail(std::string_view source, const SourcePosition& at, const std::string& field,
@@ -91,159 +44,6 @@ std::string kind_name(const Value& v) {
   throw InputError(position_text(source, at) + ": " + (field.empty() ? "policy" : field) + ": " +
                    what);
 }
-
-// Builds the Value tree from yaml-cpp's events, refusing what the format does not allow as soon
-// as it is seen (so the position is the offending one).
-class TreeBuilder : public YAML::EventHandler {
- public:
-  explicit TreeBuilder(std::string_view source) : source_(source) {}
-
-  std::optional<Value> take_root() { return std::move(root_); }
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++documents_ > 1) {
-      fail(source_, position_of(mark), "",
-           "a second YAML document ('---'): a policy is one document");
-    }
-  }
-  void OnDocumentEnd() override {}
-
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    Value v = make(Value::Kind::kNull, position_of(mark));
-    // yaml-cpp marks an empty value where the next token starts (often the next line): name the
-    // field it belongs to instead.
-    if (!stack_.empty() && stack_.back().key) v.at = stack_.back().key_at;
-    refuse_anchor(v.at, anchor);
-    add(std::move(v));
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    fail(source_, position_of(mark), path_here(),
-         "aliases (*name) are not allowed: write each value where it applies");
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    Value v = make(Value::Kind::kScalar, position_of(mark));
-    v.text = value;
-    refuse_anchor(v.at, anchor);
-    refuse_tag(v.at, tag);
-    v.quoted = tag == "!";
-    add(std::move(v));
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(Value::Kind::kList, mark, tag, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(Value::Kind::kMap, mark, tag, anchor);
-  }
-  void OnMapEnd() override { close(); }
-
- private:
-  struct Open {
-    Value value;
-    std::string path;                // the field path of this list or mapping
-    std::set<std::string> keys;      // a mapping's keys so far
-    std::optional<std::string> key;  // a mapping's key whose value comes next
-    SourcePosition key_at;
-  };
-
-  // The field path of the value about to be added.
-  std::string path_here() const {
-    if (stack_.empty()) return "";
-    const auto& top = stack_.back();
-    if (top.value.kind == Value::Kind::kList) {
-      return top.path + "[" + std::to_string(top.value.items.size()) + "]";
-    }
-    if (!top.key) return top.path;
-    return top.path.empty() ? *top.key : top.path + "." + *top.key;
-  }
-
-  void refuse_anchor(const SourcePosition& at, YAML::anchor_t anchor) const {
-    if (anchor != YAML::NullAnchor) {
-      fail(source_, at, path_here(),
-           "anchors (&name) are not allowed: write each value where it applies");
-    }
-  }
-  void refuse_tag(const SourcePosition& at, const std::string& tag) const {
-    // yaml-cpp gives "?" for a plain value and "!" for a quoted one; anything else was written.
-    if (tag != "?" && tag != "!") {
-      fail(source_, at, path_here(),
-           "explicit tags ('" + excerpt(tag, kQuotedNameBytes) + "') are not allowed");
-    }
-  }
-
-  void count(const SourcePosition& at) {
-    limits::check(++values_, limits::kMaxPolicyValues, position_text(source_, at),
-                  "values in the policy");
-  }
-
-  void open(Value::Kind kind, const YAML::Mark& mark, const std::string& tag,
-            YAML::anchor_t anchor) {
-    const auto at = position_of(mark);
-    refuse_anchor(at, anchor);
-    refuse_tag(at, tag);
-    if (!stack_.empty() && stack_.back().value.kind == Value::Kind::kMap && !stack_.back().key) {
-      fail(source_, at, path_here(), "a mapping key must be a name, not a list or mapping");
-    }
-    count(at);
-    limits::check(stack_.size() + 1, limits::kMaxPolicyNesting, position_text(source_, at),
-                  "levels of nesting");
-    auto path = path_here();
-    Open o;
-    o.value = make(kind, at);
-    o.path = std::move(path);
-    stack_.push_back(std::move(o));
-  }
-
-  void close() {
-    auto done = std::move(stack_.back());
-    stack_.pop_back();
-    attach(std::move(done.value));
-  }
-
-  void add(Value v) {
-    count(v.at);
-    if (!stack_.empty() && stack_.back().value.kind == Value::Kind::kMap && !stack_.back().key) {
-      auto& top = stack_.back();
-      if (v.kind != Value::Kind::kScalar) {
-        fail(source_, v.at, top.path, "a mapping key must be a name, not " + kind_name(v));
-      }
-      const auto field = top.path.empty() ? v.text : top.path + "." + v.text;
-      if (v.text == "<<" && !v.quoted) {
-        fail(source_, v.at, top.path.empty() ? "<<" : top.path + ".<<",
-             "merge keys (<<) are not allowed: write each field where it applies");
-      }
-      if (!top.keys.insert(v.text).second) {
-        fail(source_, v.at, excerpt(field, kMaxQuotedBytes),
-             "'" + excerpt(v.text, kQuotedNameBytes) +
-                 "' is given twice in one mapping (which one applies would be a guess)");
-      }
-      top.key = v.text;
-      top.key_at = v.at;
-      top.value.items.push_back(std::move(v));
-      return;
-    }
-    attach(std::move(v));
-  }
-
-  void attach(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      return;
-    }
-    auto& top = stack_.back();
-    top.value.items.push_back(std::move(v));
-    if (top.value.kind == Value::Kind::kMap) top.key.reset();
-  }
-
-  std::string_view source_;
-  std::vector<Open> stack_;
-  std::optional<Value> root_;
-  std::size_t documents_ = 0;
-  std::size_t values_ = 0;
-};
 
 // Reads the tree into a PolicyDocument, field by field.
 class Reader {
@@ -258,10 +58,11 @@ class Reader {
     }
     if (root.kind != Value::Kind::kMap) {
       fail(source_, root.at, "",
-           "a policy is a mapping (version, keys, rules, default), not " + kind_name(root));
+           "a policy is a mapping (version, keys, rules, default, admission), not " +
+               kind_name(root));
     }
     const Value* version = nullptr;
-    for_fields(root, "", {"version", "keys", "rules", "default"},
+    for_fields(root, "", {"version", "keys", "rules", "default", "admission"},
                [&](const std::string& name, const Value& v, const std::string& field) {
                  if (name == "version") {
                    version = &v;
@@ -269,6 +70,8 @@ class Reader {
                    keys(v, field);
                  } else if (name == "rules") {
                    rules(v, field);
+                 } else if (name == "admission") {
+                   admission(v, field);
                  } else {
                    doc_.default_rule = rule(v, field, true);
                  }
@@ -485,6 +288,22 @@ class Reader {
     return r;
   }
 
+  // `admission: {unknownKinds: deny|allow}` (check/admission.h).
+  void admission(const Value& v, const std::string& field) {
+    for_fields(v, field, {"unknownKinds"},
+               [&](const std::string&, const Value& value, const std::string& f) {
+                 const auto s = text(value, f);
+                 for (auto k : {UnknownKinds::kDeny, UnknownKinds::kAllow}) {
+                   if (s == to_string(k)) {
+                     doc_.admission = {.unknown_kinds = k, .at = value.at};
+                     return;
+                   }
+                 }
+                 fail(source_, value.at, f,
+                      "unknown value '" + excerpt(s, kQuotedNameBytes) + "' (deny or allow)");
+               });
+  }
+
   RuleAction action(const Value& v, const std::string& field) const {
     const auto s = text(v, field);
     for (auto a : {RuleAction::kVerify, RuleAction::kAccept, RuleAction::kReject}) {
@@ -551,18 +370,17 @@ PolicyDocument read_document(std::string_view text, std::string_view source,
                              const std::optional<std::filesystem::path>& file) {
   const std::string name = source.empty() ? std::string("policy") : std::string(source);
   limits::check(text.size(), limits::kMaxPolicyFileBytes, name, "bytes of policy");
-  TreeBuilder tree(name);
-  {
-    std::istringstream in{std::string(text)};
-    YAML::Parser parser(in);
-    try {
-      while (parser.HandleNextDocument(tree)) {
-      }
-    } catch (const YAML::Exception& e) {
-      throw InputError(position_text(name, position_of(e.mark)) + ": not valid YAML: " + e.msg);
-    }
-  }
-  auto root = tree.take_root();
+  std::optional<Value> root;
+  detail::read_yaml(
+      text,
+      {.source = name,
+       .root_name = "policy",
+       .max_values = limits::kMaxPolicyValues,
+       .values_noun = "values in the policy",
+       .max_nesting = limits::kMaxPolicyNesting,
+       .max_documents = 2,
+       .one_document = "a second YAML document ('---'): a policy is one document"},
+      [&](Value&& document, std::size_t, const SourcePosition&) { root = std::move(document); });
   if (!root) {
     fail(name, {.line = 1, .column = 1}, "", "the policy is empty (it starts with `version: 1`)");
   }

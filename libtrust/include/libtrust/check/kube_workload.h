@@ -11,9 +11,12 @@
 //   ReplicaSet, Job, ReplicationController    .spec.template.spec
 //   CronJob                                   .spec.jobTemplate.spec.template.spec
 //   EphemeralContainers (pods/ephemeralcontainers before 1.22's Pod body)   .ephemeralContainers
-// In each pod spec every container list: containers, initContainers, ephemeralContainers. A kind
-// not in this table is "unknown": it names no images here, and the policy's `admission:
-// unknownKinds` (deny by default) says what happens to it. An object of a known kind whose pod
+// In each pod spec every container list: containers, initContainers, ephemeralContainers.
+// Built-in kinds that run no container (Service, ConfigMap, Secret, RBAC, Ingress,
+// NetworkPolicy, PodDisruptionBudget, HorizontalPodAutoscaler, CRDs, webhook configurations, …,
+// each by its API group: the table in kube_workload.cpp) are known too, with no images. Any other
+// kind is "unknown": it names no images here, and the policy's `admission: unknownKinds` (deny by
+// default) says what happens to it. An object of a known kind whose pod
 // spec or a container list is malformed (not an object, not an array, an image that is not a
 // string or is empty) is an InputError naming the object and the JSON pointer: never skipped.
 //

@@ -182,4 +182,8 @@ inline constexpr std::size_t kMaxManifestObjects = 10000;    // objects in one f
 inline constexpr std::size_t kMaxManifestValues = 200000;    // YAML values in one document
 inline constexpr std::size_t kMaxManifestNesting = 64;       // lists and mappings inside each other
 
+// sigil serve (verify/serve_command.cpp): the certificate and key files it serves, read again
+// when they change (a PEM chain and one key; real ones are a few KiB).
+inline constexpr std::size_t kMaxServeCertificateFileBytes = 1u << 20;
+
 }  // namespace trust::limits

@@ -54,7 +54,7 @@ struct PolicyVerdict {
   bool cached = false;  // taken from the verified-digest cache (digest_cache.h)
 
   // "allowed", "denied", "warned" (allowed by mode warn), "audited" (allowed by mode audit).
-  std::string_view result() const;
+  TRUST_API std::string_view result() const;
 };
 
 // One compact JSON object, ASCII: image, digest, rule, mode, result, allowed, cause, keys,

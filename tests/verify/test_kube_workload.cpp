@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "libtrust/check/kube_workload.h"
 #include "libtrust/core/error.h"
@@ -198,6 +199,24 @@ TEST_CASE("workloads: every known kind's pod spec path", "[kube-workload]") {
         "/ephemeralContainers/0/image");
 }
 
+TEST_CASE("workloads: built-in kinds that run no container are known with no images, by group",
+          "[kube-workload]") {
+  for (
+      const char* object :
+      {R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})",
+       R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[]}})",
+       R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}})",
+       R"({"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"p"}})",
+       R"({"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"n"}})"}) {
+    const Workload w = workload_from_json(object);
+    CHECK(w.known);
+    CHECK(w.images.empty());
+  }
+  // The same kind in another group is some custom resource: unknown.
+  CHECK_FALSE(workload_from_json(R"({"apiVersion":"example.com/v1","kind":"Service"})").known);
+  CHECK_FALSE(workload_from_json(R"({"apiVersion":"v1","kind":"Role"})").known);
+}
+
 TEST_CASE("workloads: kinds of other groups and kinds outside the table are unknown, no images",
           "[kube-workload]") {
   const Workload crd = workload_from_json(
@@ -206,15 +225,15 @@ TEST_CASE("workloads: kinds of other groups and kinds outside the table are unkn
   CHECK_FALSE(crd.known);
   CHECK(crd.images.empty());
   CHECK(crd.describe() == "Deployment n/x");
-  const Workload cm =
-      workload_from_json(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}})");
-  CHECK_FALSE(cm.known);
-  CHECK(cm.kind == "ConfigMap");
+  const Workload widget = workload_from_json(
+      R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"c"}})");
+  CHECK_FALSE(widget.known);
+  CHECK(widget.kind == "Widget");
   const Workload pod_of_apps = workload_from_json(R"({"apiVersion":"apps/v1","kind":"Pod"})");
   CHECK_FALSE(pod_of_apps.known);
 }
 
-TEST_CASE("workloads: generateName names an object without a name; absent lists are empty",
+TEST_CASE("workloads: generateName names an object without a name, absent lists are empty",
           "[kube-workload]") {
   const Workload w = workload_from_json(
       R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"generateName":"pi-"},)"
@@ -298,6 +317,201 @@ TEST_CASE("workloads: containers and distinct images are capped", "[kube-workloa
   const auto images = thrown_by([&] { (void)workload_from_json(with_containers(65, true)); });
   CHECK(images.code == ErrorCode::kLimit);
   CHECK(images.message == "Deployment prod/web: 65 distinct images is over the limit of 64");
+}
+
+namespace {
+
+// What `helm template` writes: a comment naming each template, `---` between documents, and
+// documents with nothing in them (a template whose `if` was false).
+const std::string kHelmOutput = R"(---
+# Source: web/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: web
+---
+# Source: web/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: prod
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      initContainers:
+        - name: migrate
+          image: "registry.example.com/team/migrate:1.2.3"
+      containers:
+        - name: app
+          image: registry.example.com/team/web:1.2.3
+          ports:
+            - containerPort: 8080
+---
+# Source: web/templates/hpa.yaml
+---
+)";
+
+std::vector<ManifestObject> read(const std::string& text, const std::string& source = "m.yaml") {
+  return read_manifests(text, source);
+}
+
+sigil::test::Thrown refusal_of(const std::string& text) {
+  return thrown_by([&] { (void)read_manifests(text, "m.yaml"); });
+}
+
+}  // namespace
+
+TEST_CASE("manifests: helm template output, documents numbered and located, empty ones skipped",
+          "[kube-manifests]") {
+  const auto objects = read(kHelmOutput, "web.yaml");
+  REQUIRE(objects.size() == 2);
+  CHECK(objects[0].source == "web.yaml");
+  CHECK(objects[0].document == 1);
+  CHECK(objects[0].line == 3);
+  CHECK(objects[0].workload.kind == "ServiceAccount");
+  CHECK(objects[0].workload.known);  // runs no container
+  CHECK(objects[0].workload.images.empty());
+  CHECK(objects[1].document == 2);
+  CHECK(objects[1].line == 9);
+  const auto& w = objects[1].workload;
+  CHECK(w.describe() == "Deployment prod/web");
+  REQUIRE(w.images.size() == 2);
+  CHECK(w.images[0].image == "registry.example.com/team/web:1.2.3");
+  CHECK(w.images[0].container == "app");
+  CHECK(w.images[1].image == "registry.example.com/team/migrate:1.2.3");
+  CHECK(w.images[1].pointer == "/spec/template/spec/initContainers/0/image");
+}
+
+TEST_CASE("manifests: a List and a kind ending in List contribute each item", "[kube-manifests]") {
+  const auto objects = read(
+      "apiVersion: v1\n"
+      "kind: List\n"
+      "items:\n"
+      "- apiVersion: v1\n"
+      "  kind: Pod\n"
+      "  metadata: {name: a}\n"
+      "  spec: {containers: [{name: c, image: busybox:1.28}]}\n"
+      "- apiVersion: v1\n"
+      "  kind: PodList\n"
+      "  items:\n"
+      "  - {apiVersion: v1, kind: Pod, metadata: {name: b}, spec: {containers: [{image: nginx}]}}\n"
+      "---\n"
+      "apiVersion: apps/v1\n"
+      "kind: DeploymentList\n"
+      "items: []\n");
+  REQUIRE(objects.size() == 2);
+  CHECK(objects[0].workload.describe() == "Pod a");
+  CHECK(objects[0].line == 4);
+  CHECK(objects[1].workload.describe() == "Pod b");
+  CHECK(objects[1].line == 11);
+  CHECK(objects[1].workload.images.at(0).image == "nginx");
+  CHECK(refusal_of("apiVersion: v1\nkind: List\nitems: {a: 1}\n").message ==
+        "m.yaml:3:8: List: items: needs a list, not a mapping");
+}
+
+TEST_CASE("manifests: JSON is read too (kubectl get -o json)", "[kube-manifests]") {
+  const auto objects = read(R"({"apiVersion": "batch/v1", "kind": "Job",
+  "metadata": {"name": "pi"},
+  "spec": {"template": {"spec": {"containers": [{"name": "pi", "image": "perl:5.34.0"}],
+                                 "restartPolicy": "Never"}}}})",
+                            "job.json");
+  REQUIRE(objects.size() == 1);
+  CHECK(objects[0].line == 1);
+  CHECK(objects[0].workload.images.at(0).image == "perl:5.34.0");
+}
+
+TEST_CASE("manifests: scalars are typed as Kubernetes reads YAML", "[kube-manifests]") {
+  const auto pod = [](const std::string& image) {
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n"
+           "    image: " +
+           image + "\n";
+  };
+  CHECK(refusal_of(pod("1234")).message ==
+        "m.yaml:1:1: Pod p: /spec/containers/0/image: not a string (an integer)");
+  CHECK(refusal_of(pod("yes")).message ==
+        "m.yaml:1:1: Pod p: /spec/containers/0/image: not a string (a boolean)");
+  CHECK(refusal_of(pod("1.5")).message ==
+        "m.yaml:1:1: Pod p: /spec/containers/0/image: not a string (a number)");
+  CHECK(refusal_of(pod("~")).message == "m.yaml:1:1: Pod p: /spec/containers/0/image: missing");
+  CHECK(read(pod("'1234'")).at(0).workload.images.at(0).image == "1234");
+  CHECK(read(pod("app:1.5")).at(0).workload.images.at(0).image == "app:1.5");
+}
+
+TEST_CASE("manifests: anchors, aliases, merge keys and tags are refused where they are",
+          "[kube-manifests]") {
+  CHECK(refusal_of("apiVersion: v1\nkind: Pod\nmetadata: &m {name: p}\n").message ==
+        "m.yaml:3:11: metadata: anchors (&name) are not allowed: write each value where it "
+        "applies");
+  // yaml-cpp refuses an alias without its anchor itself, and the anchor is refused first.
+  CHECK(refusal_of("a: [x]\nb: *x\n").message ==
+        "m.yaml:2:4: not valid YAML: the referenced anchor is not defined");
+  CHECK(refusal_of("apiVersion: v1\nkind: Pod\n<<: {a: 1}\n").message ==
+        "m.yaml:3:1: <<: merge keys (<<) are not allowed: write each field where it applies");
+  CHECK(refusal_of("apiVersion: v1\nkind: !!str Pod\n").message ==
+        "m.yaml:2:7: kind: explicit tags ('tag:yaml.org,2002:str') are not allowed");
+  CHECK(refusal_of("kind: Pod\nkind: Job\n").message ==
+        "m.yaml:2:1: kind: 'kind' is given twice in one mapping (which one applies would be a "
+        "guess)");
+}
+
+TEST_CASE("manifests: what is not an object is refused with its position", "[kube-manifests]") {
+  CHECK(refusal_of("---\n- a\n- b\n").message ==
+        "m.yaml:2:1: a Kubernetes object is a mapping, not a list");
+  CHECK(refusal_of("apiVersion: v1\nkind: [Pod]\n").message ==
+        "m.yaml:1:1: Kubernetes object: kind is not a string (an array)");
+  CHECK(refusal_of("a: [\n").code == ErrorCode::kInput);
+  CHECK(refusal_of("a: [\n").message.starts_with("m.yaml:"));
+  CHECK(refusal_of("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: x\n")
+            .message == "m.yaml:1:1: Pod p: /spec/containers: not an array (a string)");
+}
+
+TEST_CASE("manifests: size, documents, objects, values and nesting are capped",
+          "[kube-manifests]") {
+  const auto over = refusal_of(std::string(limits::kMaxManifestFileBytes + 1, '#'));
+  CHECK(over.code == ErrorCode::kLimit);
+  CHECK(over.message == "m.yaml: 33554433 bytes of manifests is over the limit of 33554432");
+
+  std::string documents;
+  for (std::size_t i = 0; i < limits::kMaxManifestDocuments; ++i)
+    documents += "--- {kind: A, apiVersion: v1}\n";
+  CHECK(read(documents).size() == limits::kMaxManifestDocuments);
+  const auto too_many = refusal_of(documents + "---\n");
+  CHECK(too_many.code == ErrorCode::kLimit);
+  CHECK(too_many.message == "m.yaml:10001:1: 10001 YAML documents is over the limit of 10000");
+
+  std::string items = "kind: List\nitems:\n";
+  for (std::size_t i = 0; i < limits::kMaxManifestObjects; ++i)
+    items += "- {kind: A, apiVersion: v1}\n";
+  CHECK(read(items).size() == limits::kMaxManifestObjects);
+  const auto objects = refusal_of(items + "- {kind: A, apiVersion: v1}\n");
+  CHECK(objects.code == ErrorCode::kLimit);
+  CHECK(objects.message == "m.yaml: 10001 Kubernetes objects is over the limit of 10000");
+
+  // A list of n scalars is n + 7 values with the mapping around it.
+  const auto values = [](std::size_t n) {
+    std::string s = "kind: A\napiVersion: v1\na: [";
+    for (std::size_t i = 0; i < n; ++i) s += i ? ",0" : "0";
+    return s + "]\n";
+  };
+  CHECK(read(values(limits::kMaxManifestValues - 7)).size() == 1);
+  const auto too_big = refusal_of(values(limits::kMaxManifestValues - 6));
+  CHECK(too_big.code == ErrorCode::kLimit);
+  CHECK(
+      too_big.message.ends_with(": 200001 values in one YAML document is over the limit of "
+                                "200000"));
+
+  const auto nested = [](std::size_t n) {
+    return "kind: A\napiVersion: v1\na: " + std::string(n - 1, '[') + std::string(n - 1, ']') +
+           "\n";
+  };
+  CHECK(read(nested(limits::kMaxManifestNesting)).size() == 1);
+  const auto deep = refusal_of(nested(limits::kMaxManifestNesting + 1));
+  CHECK(deep.code == ErrorCode::kLimit);
+  CHECK(deep.message.ends_with(": 65 levels of nesting is over the limit of 64"));
 }
 
 }  // namespace trust::check
