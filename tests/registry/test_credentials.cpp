@@ -241,6 +241,45 @@ TEST_CASE("a registry client takes its credentials from $XDG_RUNTIME_DIR/contain
   CHECK(last_basic_user(reg) == "ci-user");
 }
 
+TEST_CASE("credential lookup: an in-memory docker config comes first, and only its auths count",
+          "[registry][credentials]") {
+  CredentialEnv env;
+  write_auths(env.tmp / "mounted.json", "reg.example", "from-file");
+  write_auths(env.tmp / "mounted.json", "other.example", "other-from-file");
+  auto helper = env.tmp / "docker-credential-sigilsecret";
+  write_text_file(helper, "#!/bin/sh\ntouch '" + (env.tmp / "ran").string() +
+                              "'\necho '{\"Username\":\"helper-user\",\"Secret\":\"s\"}'\n");
+  ::chmod(helper.c_str(), 0755);
+  PathPrefix path(env.tmp.path().string());
+  TransportOptions o;
+  o.auth_file = env.tmp / "mounted.json";
+  o.docker_config_json = {
+      std::make_shared<const SecretBytes>(SecretBytes::from_string(
+          R"({"auths":{"reg.example":{"auth":")" + auth_field("from-secret", "pw") +
+          R"("}},"credHelpers":{"helped.example":"sigilsecret"},"credsStore":"sigilsecret"})")),
+      std::make_shared<const SecretBytes>(SecretBytes::from_string(
+          R"({"auths":{"reg.example":{"auth":")" + auth_field("second-secret", "pw") +
+          R"("},"third.example":{"auth":")" + auth_field("third-from-second", "pw") + R"("}}})"))};
+  registry::detail::CredentialStore store{o};
+  // In order: the first that has the registry wins.
+  CHECK(user_for(store, "reg.example") == "from-secret");
+  CHECK(user_for(store, "third.example") == "third-from-second");
+  CHECK(user_for(store, "other.example") == "other-from-file");
+  // A Secret's author does not choose a program for the server to run.
+  CHECK(user_for(store, "helped.example") == "<none>");
+  CHECK_FALSE(fs::exists(env.tmp / "ran"));
+
+  // A malformed one is refused by name, never quoted.
+  TransportOptions bad;
+  bad.docker_config_json = {std::make_shared<const SecretBytes>(SecretBytes::from_string(
+      R"({"auths":{"reg.example":{"auth":"c2VjcmV0LXdpdGhvdXQtY29sb24="}}})"))};
+  registry::detail::CredentialStore broken{bad};
+  auto t = thrown_by([&] { (void)broken.lookup("reg.example"); });
+  CHECK(t.code == ErrorCode::kInput);
+  CHECK(t.message ==
+        "in-memory docker config 1: auths entry 'reg.example': 'auth' is not user:password");
+}
+
 TEST_CASE("login checks the credentials with the registry, then writes the docker config 0600",
           "[registry][credentials]") {
   CredentialEnv env;

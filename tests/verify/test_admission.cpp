@@ -384,18 +384,19 @@ TEST_CASE("admission: DELETE and CONNECT are allowed without a check", "[admissi
 
 TEST_CASE("admission: unknown kinds are denied by default and allowed when the policy says so",
           "[admission]") {
-  const json cm{{"apiVersion", "v1"},
-                {"kind", "ConfigMap"},
+  // A custom resource: its images, if any, are where sigil does not look.
+  const json cm{{"apiVersion", "example.com/v1"},
+                {"kind", "Widget"},
                 {"metadata", metadata("settings")},
-                {"data", {{"image", "registry.example.com/team/unsigned:v1"}}}};
-  const KindCase k{"", "v1", "ConfigMap", "configmaps", ""};
+                {"spec", {{"image", "registry.example.com/team/unsigned:v1"}}}};
+  const KindCase k{"example.com", "v1", "Widget", "widgets", ""};
   Fixture f;
   const auto d = admit(review_of(cm, k).dump(), f.env());
   REQUIRE(d.review_ok);
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 403);
   CHECK(d.message ==
-        "ConfigMap team/settings: kind 'ConfigMap' is not one whose images sigil reads (the "
+        "Widget team/settings: kind 'Widget' is not one whose images sigil reads (the "
         "policy's admission unknownKinds: deny)");
   CHECK(f.fake.asked.empty());
   Fixture g;

@@ -549,6 +549,13 @@ CredentialEntries parse_credential_file(std::string_view text, const std::string
 }
 
 CredentialStore::CredentialStore(const TransportOptions& options) {
+  for (std::size_t i = 0; i < options.docker_config_json.size(); ++i) {
+    if (!options.docker_config_json[i]) continue;
+    files_.push_back(File{"in-memory docker config " + std::to_string(i + 1),
+                          false,
+                          {},
+                          options.docker_config_json[i]});
+  }
   for (auto& f : credential_files(options)) {
     if (f.must_exist) {
       std::error_code ec;
@@ -556,13 +563,19 @@ CredentialStore::CredentialStore(const TransportOptions& options) {
         throw UsageError(f.named_by + f.path.string() + ": no such file");
       }
     }
-    files_.push_back(File{std::move(f.path), false, {}});
+    files_.push_back(File{std::move(f.path), false, {}, nullptr});
   }
 }
 
 void CredentialStore::load(File& file) {
   if (file.loaded) return;
   file.loaded = true;
+  if (file.json) {
+    file.entries = parse_credential_file(file.json->as_string_view(), file.path.string());
+    file.entries.helpers.clear();  // programs named by the config's author: never run
+    file.entries.store.clear();
+    return;
+  }
   std::error_code ec;
   if (!std::filesystem::exists(file.path, ec)) return;  // nothing there: the next file
   const std::string what = file.path.string();

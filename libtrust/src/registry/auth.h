@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -78,7 +79,8 @@ struct CredentialEntries {
 // scheme) are skipped: credentials here are per registry. InputError naming `what`.
 CredentialEntries parse_credential_file(std::string_view text, const std::string& what);
 
-// Registry credentials from the credential files, loaded lazily (each at most once) and looked
+// Registry credentials from TransportOptions::docker_config_json (their auths only), then the
+// credential files, loaded lazily (each at most once) and looked
 // up file by file until one has them.
 class CredentialStore {
  public:
@@ -95,6 +97,7 @@ class CredentialStore {
     std::filesystem::path path;
     bool loaded = false;
     CredentialEntries entries;
+    std::shared_ptr<const SecretBytes> json;  // in memory (TransportOptions::docker_config_json)
   };
   void load(File& file);
   std::optional<Credentials> lookup_in(File& file, const std::string& key,

@@ -26,6 +26,7 @@
 #include "libtrust/core/bytes.h"
 #include "libtrust/core/digest.h"
 #include "libtrust/core/reference.h"
+#include "libtrust/core/secret.h"
 #include "libtrust/export.h"
 #include "libtrust/oci/manifest.h"
 
@@ -56,6 +57,11 @@ struct TransportOptions {
   // --authfile / REGISTRY_AUTH_FILE: a containers auth.json (same "auths" format) read before
   // everything else, as podman and skopeo do.
   std::optional<std::filesystem::path> auth_file;
+  // Docker configs' JSON held in memory ({"auths": {…}}, a .dockerconfigjson each), consulted in
+  // order before every file: the admission server's credentials from a pod's imagePullSecrets.
+  // Only their "auths" are read: "credHelpers" and "credsStore" name programs to run, which
+  // whoever wrote the Secret must not choose. Never logged or quoted.
+  std::vector<std::shared_ptr<const SecretBytes>> docker_config_json;
   // The connection phase (TCP, TLS) of one attempt; a timeout there counts as unresponsive.
   std::chrono::milliseconds connect_timeout{10'000};
   // The whole operation: every request the client makes, with its retries, resumes, redirects,

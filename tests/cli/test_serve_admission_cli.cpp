@@ -1,0 +1,357 @@
+// sigil serve's admission decisions end to end: the real binary over real HTTPS, AdmissionReview
+// bodies in the shape the API server sends (admission/v1 types.go; the Kubernetes documentation's
+// example request), against a real registry holding signed and attested images. What serve does
+// with hostile clients, certificates and policy files is tests/cli/test_serve_cli.cpp's.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/policy_cli_fixture.h"
+#include "libtrust/core/encoding.h"
+#include "support/process.h"
+#include "support/raw_server.h"
+#include "support/registry_process.h"
+#include "support/skip.h"
+
+namespace {
+
+using namespace sigil::test;
+using namespace sigil::test::policy_cli;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// Bounds on waiting for what must happen; generous for a loaded machine, never asserted on.
+constexpr auto kPatience = std::chrono::seconds(60);
+constexpr const char* kUid = "705ab4f5-6393-11e8-b7cc-42010a800002";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `sigil serve` on 127.0.0.1 with a self-signed certificate, and an HTTPS client for it.
+class Serve {
+ public:
+  Serve(const std::string& policy_file, std::vector<std::string> extra,
+        std::vector<std::string> env = {}) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &saved_pipe_);
+    tls_ = write_self_signed_certificate(dir_.path());
+    std::vector<std::string> argv = {
+        kSigil,      "serve",           "--policy", policy_file,  "--tls-cert", tls_.cert.string(),
+        "--tls-key", tls_.key.string(), "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    env.push_back("HOME=" + dir_.path().string());
+    env.push_back("DOCKER_CONFIG=" + (dir_ / "no-docker").string());
+    env.push_back("PATH=/usr/bin:/bin");
+    pid_ = spawn_server(argv, env, log_file());
+    const auto end = Clock::now() + kPatience;
+    while (Clock::now() < end && port_ == 0) {
+      for (const auto& line : log()) {
+        if (line.value("msg", "") == "serving") {
+          const std::string listen = line["listen"];
+          port_ = std::stoi(listen.substr(listen.rfind(':') + 1));
+        }
+      }
+      int st = 0;
+      if (port_ == 0 && ::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL("sigil serve exited: " << slurp(log_file()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    INFO(slurp(log_file()));
+    REQUIRE(port_ != 0);
+  }
+  ~Serve() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+    ::sigaction(SIGPIPE, &saved_pipe_, nullptr);
+  }
+  Serve(const Serve&) = delete;
+  Serve& operator=(const Serve&) = delete;
+
+  // The response of POST `path` with `review`, as the API server reads it.
+  json post(const std::string& path, const json& review) const {
+    httplib::SSLClient c("127.0.0.1", port_);
+    c.set_ca_cert_path(tls_.cert.c_str());
+    c.enable_server_certificate_verification(true);
+    c.set_read_timeout(std::chrono::seconds(60));
+    auto r = c.Post(path.c_str(), review.dump(), "application/json");
+    INFO(slurp(log_file()));
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const auto j = json::parse(r->body);
+    REQUIRE(j.at("apiVersion") == "admission.k8s.io/v1");
+    REQUIRE(j.at("kind") == "AdmissionReview");
+    REQUIRE(j.at("response").at("uid") == kUid);
+    return j.at("response");
+  }
+
+  std::vector<json> log() const {
+    std::vector<json> lines;
+    std::istringstream in(slurp(log_file()));
+    for (std::string line; std::getline(in, line);) {
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded()) lines.push_back(j);
+    }
+    return lines;
+  }
+  fs::path log_file() const { return dir_ / "serve.log"; }
+
+ private:
+  TempDir dir_;
+  TlsFiles tls_;
+  int pid_ = -1;
+  int port_ = 0;
+  struct sigaction saved_pipe_ {};
+};
+
+json container(const std::string& name, const std::string& image) {
+  return json{{"name", name},
+              {"image", image},
+              {"imagePullPolicy", "IfNotPresent"},
+              {"resources", json::object()},
+              {"terminationMessagePath", "/dev/termination-log"},
+              {"terminationMessagePolicy", "File"}};
+}
+
+json pod_spec(const std::vector<std::string>& images) {
+  json containers = json::array();
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    containers.push_back(container("c" + std::to_string(i), images[i]));
+  }
+  return json{{"containers", containers},
+              {"restartPolicy", "Always"},
+              {"terminationGracePeriodSeconds", 30},
+              {"dnsPolicy", "ClusterFirst"},
+              {"securityContext", json::object()},
+              {"schedulerName", "default-scheduler"}};
+}
+
+struct Kind {
+  std::string group, version, kind, resource, spec;  // spec: the pod spec's JSON pointer
+};
+const std::vector<Kind> kKinds = {
+    {"", "v1", "Pod", "pods", "/spec"},
+    {"apps", "v1", "Deployment", "deployments", "/spec/template/spec"},
+    {"apps", "v1", "StatefulSet", "statefulsets", "/spec/template/spec"},
+    {"apps", "v1", "DaemonSet", "daemonsets", "/spec/template/spec"},
+    {"apps", "v1", "ReplicaSet", "replicasets", "/spec/template/spec"},
+    {"batch", "v1", "Job", "jobs", "/spec/template/spec"},
+    {"", "v1", "ReplicationController", "replicationcontrollers", "/spec/template/spec"},
+    {"batch", "v1", "CronJob", "cronjobs", "/spec/jobTemplate/spec/template/spec"},
+};
+
+json object_of(const Kind& k, const json& spec) {
+  json o{{"apiVersion", k.group.empty() ? k.version : k.group + "/" + k.version},
+         {"kind", k.kind},
+         {"metadata", {{"name", "web"}, {"namespace", "team"}, {"labels", {{"app", "web"}}}}}};
+  o[json::json_pointer(k.spec)] = spec;
+  if (k.kind != "Pod") {
+    const auto tmpl = k.spec.substr(0, k.spec.size() - 5);  // ".../template"
+    o[json::json_pointer(tmpl + "/metadata")] = {{"labels", {{"app", "web"}}}};
+  }
+  return o;
+}
+
+json review_of(const Kind& k, const json& object) {
+  const json gvk{{"group", k.group}, {"version", k.version}, {"kind", k.kind}};
+  const json gvr{{"group", k.group}, {"version", k.version}, {"resource", k.resource}};
+  return json{{"kind", "AdmissionReview"},
+              {"apiVersion", "admission.k8s.io/v1"},
+              {"request",
+               {{"uid", kUid},
+                {"kind", gvk},
+                {"resource", gvr},
+                {"requestKind", gvk},
+                {"requestResource", gvr},
+                {"name", "web"},
+                {"namespace", "team"},
+                {"operation", "CREATE"},
+                {"userInfo",
+                 {{"username", "admin"},
+                  {"uid", "014fbff9a07c"},
+                  {"groups", {"system:authenticated", "my-admin-group"}}}},
+                {"object", object},
+                {"oldObject", nullptr},
+                {"dryRun", false},
+                {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}}}};
+}
+
+json pod_review(const std::vector<std::string>& images) {
+  return review_of(kKinds[0], object_of(kKinds[0], pod_spec(images)));
+}
+
+json patched(const json& object, const json& response) {
+  REQUIRE(response.at("patchType") == "JSONPatch");
+  const auto bytes = trust::base64_decode(response.at("patch").get<std::string>(), "patch");
+  return object.patch(json::parse(std::string(bytes.begin(), bytes.end())));
+}
+
+std::string message(const json& response) {
+  return response.contains("status") ? response["status"].value("message", "") : "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string kAdmissionRules = kRules + R"(  - name: three
+    match: HOST/three/*
+    keys: [release, ci, ops]
+    threshold: 2
+  - name: built
+    match: HOST/built/*
+    keys: [release]
+    attestations:
+      - type: slsaprovenance
+        keys: [ci]
+        where: ["/buildType=https://example.com/ci"]
+)";
+
+// The fixture's policy with a third key (ops) for the 2-of-3 rule.
+std::string admission_policy(PolicyRegistry& r) {
+  write_text_file(r.tmp / "ops.pub", stranger_key().public_key().to_pem());
+  auto file = r.policy(kAdmissionRules);
+  auto text = slurp(file);
+  text.replace(text.find("  ci: ci.pub\n"), 13, "  ci: ci.pub\n  ops: ops.pub\n");
+  write_text_file(file, text);
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("serve admission: signed images are allowed, unsigned ones denied naming image and cause",
+          "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
+  PolicyRegistry r;
+  const auto signed_ref = r.push("team/app:v1", r.a, {&release_key()});
+  const auto unsigned_ref = r.push("team/plain:v1", r.b);
+  Serve s(admission_policy(r), {"--insecure-registry", r.reg.host(), "--timeout", "20s"});
+
+  auto ok = s.post("/validate", pod_review({signed_ref}));
+  CHECK(ok.at("allowed") == true);
+  auto denied = s.post("/validate", pod_review({signed_ref, unsigned_ref}));
+  CHECK(denied.at("allowed") == false);
+  CHECK(denied.at("status").at("code") == 403);
+  CHECK(message(denied).starts_with("Pod team/web: denied by the trust policy: image '" +
+                                    unsigned_ref +
+                                    "' (container c1): no signature by key release"));
+  // One decision line per review, with each image's verdict.
+  std::vector<json> decisions;
+  for (const auto& l : s.log()) {
+    if (l.contains("uid")) decisions.push_back(l);
+  }
+  REQUIRE(decisions.size() == 2);
+  CHECK(decisions[1].at("allowed") == false);
+  CHECK(decisions[1].at("endpoint") == "validate");
+  REQUIRE(decisions[1].at("images").size() == 2);
+  CHECK(decisions[1]["images"][0].at("digest") == r.a.digest.str());
+  CHECK(decisions[1]["images"][1].at("result") == "denied");
+}
+
+TEST_CASE("serve admission: every workload kind is judged and its patch pins the verified digest",
+          "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
+  PolicyRegistry r;
+  const auto app = r.push("team/app:v1", r.a, {&release_key()});
+  const auto side = r.push("team/side:v2", r.b, {&release_key()});
+  Serve s(admission_policy(r), {"--insecure-registry", r.reg.host(), "--timeout", "20s"});
+  for (const auto& k : kKinds) {
+    INFO(k.kind);
+    auto spec = pod_spec({app, side});
+    spec["initContainers"] = json::array({container("init", app)});
+    const auto object = object_of(k, spec);
+    const auto response = s.post("/mutate", review_of(k, object));
+    CHECK(response.at("allowed") == true);
+    const auto after = patched(object, response);
+    const auto& pod = after.at(json::json_pointer(k.spec));
+    CHECK(pod["containers"][0]["image"] == app + "@" + r.a.digest.str());
+    CHECK(pod["containers"][1]["image"] == side + "@" + r.b.digest.str());
+    CHECK(pod["initContainers"][0]["image"] == app + "@" + r.a.digest.str());
+    // The validating endpoint answers the same, without a patch.
+    const auto v = s.post("/validate", review_of(k, object));
+    CHECK(v.at("allowed") == true);
+    CHECK_FALSE(v.contains("patch"));
+  }
+}
+
+TEST_CASE("serve admission: a 2-of-3 threshold and a required SLSA attestation",
+          "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
+  PolicyRegistry r;
+  const auto two = r.push("three/two:v1", r.a, {&release_key(), &ci_key()});
+  const auto one = r.push("three/one:v1", r.b, {&release_key()});
+  const auto good = r.push("built/good:v1", r.a, {&release_key()});
+  r.attest("built/good:v1", r.a, ci_key(), R"({"buildType":"https://example.com/ci"})");
+  const auto missing = r.push("built/missing:v1", r.b, {&release_key()});
+  const auto bad = r.push("built/bad:v1", r.b, {&release_key()});
+  r.attest("built/bad:v1", r.b, ci_key(), R"({"buildType":"https://example.com/laptop"})");
+  Serve s(admission_policy(r), {"--insecure-registry", r.reg.host(), "--timeout", "20s"});
+
+  CHECK(s.post("/validate", pod_review({two})).at("allowed") == true);
+  const auto short_one = s.post("/validate", pod_review({one}));
+  CHECK(short_one.at("allowed") == false);
+  CHECK(contains(message(short_one), "1 of 2 required keys signed"));
+
+  CHECK(s.post("/validate", pod_review({good})).at("allowed") == true);
+  const auto none = s.post("/validate", pod_review({missing}));
+  CHECK(none.at("allowed") == false);
+  CHECK(contains(message(none), "no verified slsaprovenance attestation by ci"));
+  const auto failing = s.post("/validate", pod_review({bad}));
+  CHECK(failing.at("allowed") == false);
+  CHECK(contains(message(failing),
+                 "/buildType is 'https://example.com/laptop', not "
+                 "'https://example.com/ci'"));
+}
+
+TEST_CASE("serve admission: a tag moved to an unsigned digest after an admission is denied",
+          "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
+  PolicyRegistry r;
+  const auto ref = r.push("team/moving:v1", r.a, {&release_key()});
+  Serve s(admission_policy(r), {"--insecure-registry", r.reg.host(), "--timeout", "20s"});
+  const auto first = s.post("/mutate", pod_review({ref}));
+  CHECK(first.at("allowed") == true);
+  CHECK(s.post("/validate", pod_review({ref})).at("allowed") == true);  // now from the cache
+  (void)r.push("team/moving:v1", r.b);  // the tag now names an unsigned image
+  const auto after = s.post("/mutate", pod_review({ref}));
+  CHECK(after.at("allowed") == false);
+  CHECK_FALSE(after.contains("patch"));
+  CHECK(contains(message(after), "no signature by key release"));
+  // The first image, by its digest, is still allowed (from the cache).
+  CHECK(s.post("/validate", pod_review({ref + "@" + r.a.digest.str()})).at("allowed") == true);
+}
+
+TEST_CASE("serve admission: a registry that never answers is denied within --timeout",
+          "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kNone));
+  PolicyRegistry r;
+  RawServer hang(RawServer::silent());
+  const std::string policy =
+      r.policy("  - name: hang\n    match: " + hang.host() + "/*/*\n    keys: [release]\n");
+  Serve s(policy, {"--insecure-registry", hang.host(), "--timeout", "2s"});
+  const auto response = s.post("/validate", pod_review({hang.host() + "/team/app:v1"}));
+  CHECK(response.at("allowed") == false);
+  CHECK(contains(message(response), hang.host() + "/team/app:v1"));
+  CHECK(contains(message(response), "deadline"));
+}
