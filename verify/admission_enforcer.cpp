@@ -1,6 +1,8 @@
 // sigil serve's enforcement of one image (admission_enforcer.h).
 #include "admission_enforcer.h"
 
+#include "lazy_registry_source.h"
+
 #include <exception>
 #include <string>
 #include <utility>
@@ -47,8 +49,8 @@ trust::verify::PolicyVerdict AdmissionEnforcer::enforce(
       if (after.count() <= 0) return failed("no time left of the review's deadline");
       transport.timeout = after;
     }
-    auto source = trust::registry::open_source(ref, transport);
-    return trust::check::enforce(policy, ref, *source, {.check_blobs = false, .cache = cache});
+    LazyRegistrySource source(ref, std::move(transport));
+    return trust::check::enforce(policy, ref, source, {.check_blobs = false, .cache = cache});
   } catch (const std::exception& e) {
     return failed(e.what());
   } catch (...) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "lazy_registry_source.h"
 #include "libtrust/check/docker_authz.h"
 #include "libtrust/check/enforce.h"
 #include "libtrust/core/error.h"
@@ -201,8 +202,8 @@ class Plugin {
     auto transport = config_.transport(left);
     transport.warn = [](std::string_view w) { log_line(std::string(w)); };
     try {
-      auto source = trust::registry::open_source(ref, transport);
-      return trust::check::enforce(policy, ref, *source, {.check_blobs = false, .cache = cache});
+      LazyRegistrySource source(ref, std::move(transport));
+      return trust::check::enforce(policy, ref, source, {.check_blobs = false, .cache = cache});
     } catch (const trust::Error& e) {
       return trust::verify::verdict_for_error(policy.select(ref.repository_name()), ref.str(),
                                               ref.digest(), e.what());

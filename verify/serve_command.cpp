@@ -15,15 +15,15 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "admission_enforcer.h"
 #include "commands.h"
 #include "libtrust/check/admission.h"
-#include "libtrust/check/enforce.h"
 #include "libtrust/core/error.h"
 #include "libtrust/core/text.h"
-#include "libtrust/registry/registry_store.h"
 #include "libtrust/verify/verdict_cache.h"
 #include "policy_holder.h"
 #include "serve_metrics.h"
@@ -55,6 +55,7 @@ struct ServeArgs {
   double cache_ttl_seconds = kDefaultCacheTtlSeconds;
   std::size_t cache_entries = kDefaultCacheEntries;
   std::size_t threads = kDefaultThreads;
+  bool pull_secrets = false;
   RegistryFlags registry;
 };
 
@@ -124,34 +125,6 @@ std::pair<std::string, int> parse_listen(const std::string& text) {
   return {host, port};
 }
 
-// The verdict on one image: check::enforce with the registry flags' transport, the review's
-// in-memory cache, every registry request ending by `deadline` (none when `timeout` is 0).
-trust::verify::PolicyVerdict enforce_image(const trust::verify::TrustPolicy& policy,
-                                           trust::verify::VerdictCache* cache,
-                                           const trust::Reference& ref,
-                                           const trust::registry::TransportOptions& base,
-                                           std::chrono::milliseconds timeout,
-                                           Clock::time_point deadline) {
-  auto transport = base;
-  if (timeout.count() > 0) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left <= std::chrono::milliseconds(0)) {
-      return trust::verify::verdict_for_error(
-          policy.select(ref.repository_name()), ref.str(), ref.digest(),
-          "no time left of the review's " + std::to_string(timeout.count()) + " ms deadline");
-    }
-    transport.timeout = left;
-  }
-  try {
-    auto source = trust::registry::open_source(ref, transport);
-    return trust::check::enforce(policy, ref, *source, {.check_blobs = false, .cache = cache});
-  } catch (const trust::Error& e) {
-    return trust::verify::verdict_for_error(policy.select(ref.repository_name()), ref.str(),
-                                            ref.digest(), e.what());
-  }
-}
-
 class Server {
  public:
   explicit Server(const ServeArgs& a)
@@ -166,11 +139,21 @@ class Server {
             },
             [this](const PolicyHolder::Event& e) { policy_event(e); }),
         certs_(a.tls_cert, a.tls_key) {
-    transport_ = transport_options(a.registry);
-    transport_.progress = nullptr;
-    transport_.warn = [](std::string_view w) {
+    if (a.registry.timeout_seconds <= 0) {
+      throw trust::UsageError(
+          "--timeout 0: sigil serve needs a deadline under the webhook's timeoutSeconds");
+    }
+    auto transport = transport_options(a.registry);
+    transport.progress = nullptr;
+    transport.warn = [](std::string_view w) {
       log_event("warn", "registry", {{"warning", std::string(w)}});
     };
+    enforcer_.emplace(
+        AdmissionEnforcerOptions{.transport = std::move(transport),
+                                 .pull_secrets = a.pull_secrets,
+                                 .warn = [](std::string_view w) {
+                                   log_event("warn", "pull secret", {{"warning", std::string(w)}});
+                                 }});
   }
 
   int run() {
@@ -347,8 +330,8 @@ class Server {
         .enforce =
             [this, &loaded, deadline](const trust::verify::TrustPolicy& policy,
                                       const trust::Reference& ref,
-                                      const trust::check::AdmissionContext&) {
-              return enforce_image(policy, loaded.cache.get(), ref, transport_, timeout_, deadline);
+                                      const trust::check::AdmissionContext& context) {
+              return enforcer_->enforce(policy, loaded.cache.get(), ref, context, deadline);
             }};
     const auto d = trust::check::admit(req.body, env, {.mutate = mutate});
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -378,7 +361,7 @@ class Server {
   const ServeArgs& args_;
   std::chrono::milliseconds timeout_;
   trust::verify::CacheOptions cache_options_;
-  trust::registry::TransportOptions transport_;
+  std::optional<AdmissionEnforcer> enforcer_;  // set in the constructor
   ServeMetrics metrics_;
   std::atomic<std::uint64_t> retired_hits_{0}, retired_misses_{0};
   PolicyHolder policies_;
@@ -428,7 +411,7 @@ void register_serve_commands(Program& prog) {
   cmd->get_option("--timeout")
       ->description(
           "Every registry request of one AdmissionReview ends within this long of its arrival: "
-          "8s, 500ms (a number alone is seconds; 0: no limit)")
+          "8s, 500ms (a number alone is seconds; more than 0)")
       ->default_str("8s");
   cmd->add_option("--cache-ttl", args->cache_ttl_seconds,
                   "How long a verified image's verdict is kept in memory: 10m, 90s")
@@ -442,6 +425,10 @@ void register_serve_commands(Program& prog) {
   cmd->add_option("--threads", args->threads, "Connections served at once")
       ->check(CLI::Range(std::size_t{1}, kMaxThreads))
       ->capture_default_str();
+  cmd->add_flag("--pull-secrets", args->pull_secrets,
+                "Also use the registry credentials of the pod's imagePullSecrets, read through "
+                "the API server with the service account (needs get on secrets: "
+                "deploy/kubernetes/pull-secrets/)");
 }
 
 }  // namespace sigil::cli

@@ -355,3 +355,137 @@ TEST_CASE("serve admission: a registry that never answers is denied within --tim
   CHECK(contains(message(response), hang.host() + "/team/app:v1"));
   CHECK(contains(message(response), "deadline"));
 }
+namespace {
+
+// The API server's Secrets, over HTTPS with a certificate the service account's ca.crt trusts,
+// answering only the service account's bearer token; and what it was asked.
+class FakeKubeApi {
+ public:
+  static constexpr const char* kToken = "sa-token-4Qk9-never-printed";
+
+  explicit FakeKubeApi(std::map<std::string, json> secrets)
+      : secrets_(std::move(secrets)),
+        tls_(write_self_signed_certificate(dir_.path())),
+        server_(tls_.cert.c_str(), tls_.key.c_str()) {
+    fs::create_directories(dir_ / "sa");
+    write_text_file(dir_ / "sa" / "token", std::string(kToken) + "\n");
+    write_text_file(dir_ / "sa" / "ca.crt", slurp(tls_.cert));
+    server_.Get(R"(/api/v1/namespaces/([^/]+)/secrets/([^/]+))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  const auto key = std::string(req.matches[1]) + "/" + std::string(req.matches[2]);
+                  {
+                    std::lock_guard lock(mu_);
+                    asked_.push_back(key);
+                  }
+                  if (req.get_header_value("Authorization") != std::string("Bearer ") + kToken) {
+                    res.status = 401;
+                    return;
+                  }
+                  const auto it = secrets_.find(key);
+                  if (it == secrets_.end()) {
+                    res.status = 404;
+                    res.set_content(R"({"kind":"Status","code":404})", "application/json");
+                    return;
+                  }
+                  res.set_content(it->second.dump(), "application/json");
+                });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeKubeApi() {
+    server_.stop();
+    thread_.join();
+  }
+  FakeKubeApi(const FakeKubeApi&) = delete;
+  FakeKubeApi& operator=(const FakeKubeApi&) = delete;
+
+  std::vector<std::string> env() const {
+    return {"SIGIL_KUBE_API=https://127.0.0.1:" + std::to_string(port_),
+            "SIGIL_KUBE_SA_DIR=" + (dir_ / "sa").string()};
+  }
+  std::vector<std::string> asked() const {
+    std::lock_guard lock(mu_);
+    return asked_;
+  }
+
+ private:
+  TempDir dir_;
+  std::map<std::string, json> secrets_;
+  TlsFiles tls_;
+  httplib::SSLServer server_;
+  int port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<std::string> asked_;
+};
+
+json docker_config_secret(const std::string& name, const std::string& type,
+                          const std::string& field, const std::string& content) {
+  return json{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", {{"name", name}, {"namespace", "team"}}},
+              {"type", type},
+              {"data", {{field, trust::base64_encode(trust::as_bytes(content))}}}};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "serve admission: imagePullSecrets are read through the API server only with "
+    "--pull-secrets",
+    "[cli][serve][registry-it]") {
+  SIGIL_SKIP_UNLESS(RegistryProcess::unavailable_reason(RegistryAuth::kBasic));
+  PolicyRegistry r;  // its layout and keys; the images go to a registry that wants a password
+  RegistryProcess locked({.auth = RegistryAuth::kBasic});
+  auto options = r.options;
+  options.insecure_registries = {locked.host()};
+  options.auth_file = locked.write_docker_config(r.tmp / "pusher");
+  const auto ref = trust::Reference::parse(locked.reference("team/app:v1"));
+  {
+    auto store = trust::registry::open_store(ref, options);
+    (void)trust::oci::copy_image(*r.local, *store, r.a);
+    store->set_tag(*ref.tag(), r.a);
+    (void)trust::sig::sign_image(
+        *store, r.a, release_key(),
+        {.docker_reference = ref.repository_name(), .annotations = {}, .recursive = false});
+  }
+  const auto auth = trust::base64_encode(trust::as_bytes(locked.user() + ":" + locked.password()));
+  const std::string config = R"({"auths":{")" + locked.host() + R"(":{"auth":")" + auth + R"("}}})";
+  const std::string legacy = R"({")" + locked.host() + R"(":{"auth":")" + auth + R"("}})";
+  FakeKubeApi api(
+      {{"team/regcred", docker_config_secret("regcred", "kubernetes.io/dockerconfigjson",
+                                             ".dockerconfigjson", config)},
+       {"team/oldcred",
+        docker_config_secret("oldcred", "kubernetes.io/dockercfg", ".dockercfg", legacy)},
+       {"team/opaque", docker_config_secret("opaque", "Opaque", "password", locked.password())}});
+  const auto policy =
+      r.policy("  - name: locked\n    match: " + locked.host() + "/team/*\n    keys: [release]\n");
+  auto review_with = [&](const std::vector<std::string>& secrets) {
+    auto spec = pod_spec({ref.str()});
+    for (const auto& s : secrets) spec["imagePullSecrets"].push_back({{"name", s}});
+    return review_of(kKinds[0], object_of(kKinds[0], spec));
+  };
+
+  {
+    // Without --pull-secrets the API server is not asked, and the anonymous pull fails.
+    Serve s(policy, {"--insecure-registry", locked.host(), "--timeout", "20s"}, api.env());
+    const auto response = s.post("/validate", review_with({"regcred"}));
+    CHECK(response.at("allowed") == false);
+    CHECK(api.asked().empty());
+  }
+  Serve s(policy, {"--insecure-registry", locked.host(), "--timeout", "20s", "--pull-secrets"},
+          api.env());
+  CHECK(s.post("/validate", review_with({"regcred"})).at("allowed") == true);
+  CHECK(s.post("/validate", review_with({"missing", "oldcred"})).at("allowed") == true);
+  // A Secret of another type names no credentials.
+  CHECK(s.post("/validate", review_with({"opaque"})).at("allowed") == false);
+  const auto asked = api.asked();
+  CHECK(std::find(asked.begin(), asked.end(), "team/regcred") != asked.end());
+  CHECK(std::find(asked.begin(), asked.end(), "team/missing") != asked.end());
+  CHECK(std::find(asked.begin(), asked.end(), "team/oldcred") != asked.end());
+  // No credential anywhere in the log.
+  const auto log = slurp(s.log_file());
+  CHECK_FALSE(contains(log, locked.password()));
+  CHECK_FALSE(contains(log, auth));
+  CHECK_FALSE(contains(log, FakeKubeApi::kToken));
+}

@@ -20,8 +20,8 @@
 //    the digest it resolves to now. One image denied denies the object; the message names each
 //    denied image, its container and the cause.
 //  - warn and audit verdicts allow: warn's cause becomes one of the response's `warnings`, every
-//    verdict is in the `auditAnnotations` ("sigil.dev/images": JSON of image, digest, rule,
-//    result).
+//    verdict is in the `auditAnnotations` under "images" (JSON of image, digest, rule, result;
+//    the API server records it as "WEBHOOK-NAME/images" and drops a key with a '/' of its own).
 //  - Mutating (AdmissionOptions::mutate): each allowed image written without a digest is pinned
 //    to the digest that was judged ("app:v1" -> "app:v1@sha256:…", by a JSONPatch "replace" at its
 //    pointer), so the kubelet pulls exactly what was verified. An image with a digest is left
