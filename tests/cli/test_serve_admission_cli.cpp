@@ -18,6 +18,7 @@
 
 #include "cli/policy_cli_fixture.h"
 #include "libtrust/core/encoding.h"
+#include "support/admission_review.h"
 #include "support/process.h"
 #include "support/raw_server.h"
 #include "support/registry_process.h"
@@ -33,7 +34,13 @@ using json = nlohmann::json;
 
 // Bounds on waiting for what must happen; generous for a loaded machine, never asserted on.
 constexpr auto kPatience = std::chrono::seconds(60);
-constexpr const char* kUid = "705ab4f5-6393-11e8-b7cc-42010a800002";
+using kube::container;
+using kube::kind_cases;
+using kube::KindCase;
+using kube::kUid;
+using kube::object_of;
+using kube::pod_spec;
+using kube::review_of;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -125,80 +132,8 @@ class Serve {
   struct sigaction saved_pipe_ {};
 };
 
-json container(const std::string& name, const std::string& image) {
-  return json{{"name", name},
-              {"image", image},
-              {"imagePullPolicy", "IfNotPresent"},
-              {"resources", json::object()},
-              {"terminationMessagePath", "/dev/termination-log"},
-              {"terminationMessagePolicy", "File"}};
-}
-
-json pod_spec(const std::vector<std::string>& images) {
-  json containers = json::array();
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    containers.push_back(container("c" + std::to_string(i), images[i]));
-  }
-  return json{{"containers", containers},
-              {"restartPolicy", "Always"},
-              {"terminationGracePeriodSeconds", 30},
-              {"dnsPolicy", "ClusterFirst"},
-              {"securityContext", json::object()},
-              {"schedulerName", "default-scheduler"}};
-}
-
-struct Kind {
-  std::string group, version, kind, resource, spec;  // spec: the pod spec's JSON pointer
-};
-const std::vector<Kind> kKinds = {
-    {"", "v1", "Pod", "pods", "/spec"},
-    {"apps", "v1", "Deployment", "deployments", "/spec/template/spec"},
-    {"apps", "v1", "StatefulSet", "statefulsets", "/spec/template/spec"},
-    {"apps", "v1", "DaemonSet", "daemonsets", "/spec/template/spec"},
-    {"apps", "v1", "ReplicaSet", "replicasets", "/spec/template/spec"},
-    {"batch", "v1", "Job", "jobs", "/spec/template/spec"},
-    {"", "v1", "ReplicationController", "replicationcontrollers", "/spec/template/spec"},
-    {"batch", "v1", "CronJob", "cronjobs", "/spec/jobTemplate/spec/template/spec"},
-};
-
-json object_of(const Kind& k, const json& spec) {
-  json o{{"apiVersion", k.group.empty() ? k.version : k.group + "/" + k.version},
-         {"kind", k.kind},
-         {"metadata", {{"name", "web"}, {"namespace", "team"}, {"labels", {{"app", "web"}}}}}};
-  o[json::json_pointer(k.spec)] = spec;
-  if (k.kind != "Pod") {
-    const auto tmpl = k.spec.substr(0, k.spec.size() - 5);  // ".../template"
-    o[json::json_pointer(tmpl + "/metadata")] = {{"labels", {{"app", "web"}}}};
-  }
-  return o;
-}
-
-json review_of(const Kind& k, const json& object) {
-  const json gvk{{"group", k.group}, {"version", k.version}, {"kind", k.kind}};
-  const json gvr{{"group", k.group}, {"version", k.version}, {"resource", k.resource}};
-  return json{{"kind", "AdmissionReview"},
-              {"apiVersion", "admission.k8s.io/v1"},
-              {"request",
-               {{"uid", kUid},
-                {"kind", gvk},
-                {"resource", gvr},
-                {"requestKind", gvk},
-                {"requestResource", gvr},
-                {"name", "web"},
-                {"namespace", "team"},
-                {"operation", "CREATE"},
-                {"userInfo",
-                 {{"username", "admin"},
-                  {"uid", "014fbff9a07c"},
-                  {"groups", {"system:authenticated", "my-admin-group"}}}},
-                {"object", object},
-                {"oldObject", nullptr},
-                {"dryRun", false},
-                {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}}}};
-}
-
 json pod_review(const std::vector<std::string>& images) {
-  return review_of(kKinds[0], object_of(kKinds[0], pod_spec(images)));
+  return review_of(object_of(kind_cases().front(), pod_spec(images)), kind_cases().front());
 }
 
 json patched(const json& object, const json& response) {
@@ -276,20 +211,20 @@ TEST_CASE("serve admission: every workload kind is judged and its patch pins the
   const auto app = r.push("team/app:v1", r.a, {&release_key()});
   const auto side = r.push("team/side:v2", r.b, {&release_key()});
   Serve s(admission_policy(r), {"--insecure-registry", r.reg.host(), "--timeout", "20s"});
-  for (const auto& k : kKinds) {
+  for (const auto& k : kind_cases()) {
     INFO(k.kind);
     auto spec = pod_spec({app, side});
     spec["initContainers"] = json::array({container("init", app)});
     const auto object = object_of(k, spec);
-    const auto response = s.post("/mutate", review_of(k, object));
+    const auto response = s.post("/mutate", review_of(object, k));
     CHECK(response.at("allowed") == true);
     const auto after = patched(object, response);
-    const auto& pod = after.at(json::json_pointer(k.spec));
+    const auto& pod = after.at(json::json_pointer(k.spec_pointer));
     CHECK(pod["containers"][0]["image"] == app + "@" + r.a.digest.str());
     CHECK(pod["containers"][1]["image"] == side + "@" + r.b.digest.str());
     CHECK(pod["initContainers"][0]["image"] == app + "@" + r.a.digest.str());
     // The validating endpoint answers the same, without a patch.
-    const auto v = s.post("/validate", review_of(k, object));
+    const auto v = s.post("/validate", review_of(object, k));
     CHECK(v.at("allowed") == true);
     CHECK_FALSE(v.contains("patch"));
   }
@@ -463,7 +398,7 @@ TEST_CASE(
   auto review_with = [&](const std::vector<std::string>& secrets) {
     auto spec = pod_spec({ref.str()});
     for (const auto& s : secrets) spec["imagePullSecrets"].push_back({{"name", s}});
-    return review_of(kKinds[0], object_of(kKinds[0], spec));
+    return review_of(object_of(kind_cases().front(), spec), kind_cases().front());
   };
 
   {

@@ -13,6 +13,7 @@
 #include "libtrust/core/digest.h"
 #include "libtrust/core/encoding.h"
 #include "libtrust/core/error.h"
+#include "support/admission_review.h"
 #include "support/test_keys.h"
 
 namespace trust::check {
@@ -23,7 +24,18 @@ using verify::PolicyVerdict;
 using verify::RuleMode;
 using verify::TrustPolicy;
 
-constexpr const char* kUid = "705ab4f5-6393-11e8-b7cc-42010a800002";
+using sigil::test::kube::container;
+using sigil::test::kube::kind_cases;
+using sigil::test::kube::KindCase;
+using sigil::test::kube::kUid;
+using sigil::test::kube::metadata;
+using sigil::test::kube::pod_spec;
+using sigil::test::kube::review_of;
+using sigil::test::kube::templated;
+
+const KindCase& pod_case_kind() {
+  return kind_cases().front();
+}
 
 verify::PolicyKey release_key() {
   return verify::PolicyKey{.name = "release",
@@ -112,123 +124,12 @@ struct Fixture {
   }
 };
 
-json container(const std::string& name, const std::string& image) {
-  return json{{"name", name},
-              {"image", image},
-              {"imagePullPolicy", "IfNotPresent"},
-              {"resources", json::object()},
-              {"terminationMessagePath", "/dev/termination-log"}};
-}
-
-json pod_spec(const std::vector<std::string>& images) {
-  json containers = json::array();
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    containers.push_back(container("c" + std::to_string(i), images[i]));
-  }
-  return json{{"containers", containers},          {"restartPolicy", "Always"},
-              {"dnsPolicy", "ClusterFirst"},       {"serviceAccountName", "default"},
-              {"securityContext", json::object()}, {"schedulerName", "default-scheduler"}};
-}
-
-json metadata(const std::string& name) {
-  return json{{"name", name},
-              {"namespace", "team"},
-              {"uid", "b9cd6e2d-7a8e-4f6b-9b0f-0e6d0c3b1a11"},
-              {"creationTimestamp", nullptr},
-              {"labels", {{"app", name}}}};
+json object_with(const KindCase& k, const std::vector<std::string>& images) {
+  return sigil::test::kube::object_of(k, pod_spec(images));
 }
 
 json pod(const std::vector<std::string>& images) {
-  return json{{"apiVersion", "v1"},
-              {"kind", "Pod"},
-              {"metadata", metadata("web")},
-              {"spec", pod_spec(images)},
-              {"status", json::object()}};
-}
-
-json templated(const json& spec) {
-  return json{{"metadata", {{"creationTimestamp", nullptr}, {"labels", {{"app", "web"}}}}},
-              {"spec", spec}};
-}
-
-// An object of `kind` (group version as the API server sends it) whose one pod spec runs
-// `images`, and the pointer of its pod spec.
-struct KindCase {
-  std::string group, version, kind, resource, spec_pointer;
-};
-const std::vector<KindCase>& kind_cases() {
-  static const std::vector<KindCase> cases = {
-      {"", "v1", "Pod", "pods", "/spec"},
-      {"", "v1", "PodTemplate", "podtemplates", "/template/spec"},
-      {"apps", "v1", "Deployment", "deployments", "/spec/template/spec"},
-      {"apps", "v1", "StatefulSet", "statefulsets", "/spec/template/spec"},
-      {"apps", "v1", "DaemonSet", "daemonsets", "/spec/template/spec"},
-      {"apps", "v1", "ReplicaSet", "replicasets", "/spec/template/spec"},
-      {"batch", "v1", "Job", "jobs", "/spec/template/spec"},
-      {"", "v1", "ReplicationController", "replicationcontrollers", "/spec/template/spec"},
-      {"batch", "v1", "CronJob", "cronjobs", "/spec/jobTemplate/spec/template/spec"},
-  };
-  return cases;
-}
-
-json object_of(const KindCase& k, const std::vector<std::string>& images) {
-  const auto spec = pod_spec(images);
-  const auto api_version = k.group.empty() ? k.version : k.group + "/" + k.version;
-  json o{{"apiVersion", api_version}, {"kind", k.kind}, {"metadata", metadata("web")}};
-  if (k.kind == "Pod") {
-    o["spec"] = spec;
-  } else if (k.kind == "PodTemplate") {
-    o["template"] = templated(spec);
-  } else if (k.kind == "CronJob") {
-    o["spec"] = {
-        {"schedule", "*/5 * * * *"},
-        {"jobTemplate", {{"metadata", json::object()}, {"spec", {{"template", templated(spec)}}}}}};
-  } else {
-    o["spec"] = {{"replicas", 2},
-                 {"selector", {{"matchLabels", {{"app", "web"}}}}},
-                 {"template", templated(spec)}};
-    if (k.kind == "Job" || k.kind == "DaemonSet") o["spec"].erase("replicas");
-  }
-  return o;
-}
-
-// An AdmissionReview as the API server sends it (admission/v1 types.go; the example in the
-// Kubernetes documentation "Dynamic Admission Control").
-json review_of(const json& object, const KindCase& k, const std::string& operation = "CREATE",
-               const std::string& sub_resource = "") {
-  const json gvk{{"group", k.group}, {"version", k.version}, {"kind", k.kind}};
-  const json gvr{{"group", k.group}, {"version", k.version}, {"resource", k.resource}};
-  json request{{"uid", kUid},
-               {"kind", gvk},
-               {"resource", gvr},
-               {"requestKind", gvk},
-               {"requestResource", gvr},
-               {"name", "web"},
-               {"namespace", "team"},
-               {"operation", operation},
-               {"userInfo",
-                {{"username", "admin"},
-                 {"uid", "014fbff9a07c"},
-                 {"groups", {"system:authenticated", "my-admin-group"}}}},
-               {"object", object},
-               {"oldObject", nullptr},
-               {"dryRun", false},
-               {"options", {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "CreateOptions"}}}};
-  if (!sub_resource.empty()) {
-    request["subResource"] = sub_resource;
-    request["requestSubResource"] = sub_resource;
-  }
-  if (operation == "UPDATE") {
-    request["oldObject"] = object;
-    request["options"] = {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "UpdateOptions"}};
-  }
-  if (operation == "DELETE") {
-    request["oldObject"] = object;
-    request["object"] = nullptr;
-    request["options"] = {{"apiVersion", "meta.k8s.io/v1"}, {"kind", "DeleteOptions"}};
-  }
-  return json{
-      {"kind", "AdmissionReview"}, {"apiVersion", "admission.k8s.io/v1"}, {"request", request}};
+  return sigil::test::kube::object_of(pod_case_kind(), pod_spec(images));
 }
 
 const KindCase& pod_case() {
@@ -266,7 +167,7 @@ TEST_CASE("admission: every kind with a pod template is judged and pinned at its
   for (const auto& k : kind_cases()) {
     INFO(k.kind);
     Fixture f;
-    const auto object = object_of(k, {"registry.example.com/team/app:v1"});
+    const auto object = object_with(k, {"registry.example.com/team/app:v1"});
     const auto d = admit(review_of(object, k).dump(), f.env(), {.mutate = true});
     REQUIRE(d.review_ok);
     CHECK(d.uid == kUid);
@@ -292,8 +193,8 @@ TEST_CASE("admission: every kind with a pod template is judged and pinned at its
     // Unsigned: denied, with no patch.
     Fixture g;
     const auto denied =
-        admit(review_of(object_of(k, {"registry.example.com/team/unsigned:v1"}), k).dump(), g.env(),
-              {.mutate = true});
+        admit(review_of(object_with(k, {"registry.example.com/team/unsigned:v1"}), k).dump(),
+              g.env(), {.mutate = true});
     REQUIRE(denied.review_ok);
     CHECK_FALSE(denied.allowed);
     CHECK(denied.code == 403);
@@ -641,7 +542,8 @@ TEST_CASE("admission: the namespace and the imagePullSecrets reach the enforceme
           "[admission]") {
   Fixture f;
   KindCase k = kind_cases()[2];  // Deployment
-  auto object = object_of(k, {"registry.example.com/team/app:v1", "registry.example.com/team/b:1"});
+  auto object =
+      object_with(k, {"registry.example.com/team/app:v1", "registry.example.com/team/b:1"});
   object["spec"]["template"]["spec"]["imagePullSecrets"] =
       json::array({{{"name", "regcred"}}, {{"name", "other"}}, {{"name", "regcred"}}});
   const auto d = admit(review_of(object, k).dump(), f.env());
