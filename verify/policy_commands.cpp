@@ -6,8 +6,10 @@
 namespace sigil::cli {
 
 void register_policy_commands(Program& prog) {
-  auto* group = prog.app.add_subcommand(
-      "policy", "Check a trust policy file, explain its verdict on an image, export it, or check the images of Kubernetes manifests");
+  auto* group =
+      prog.app.add_subcommand("policy",
+                              "Check a trust policy file, explain its verdict on an image, export "
+                              "it, or check the images of Kubernetes manifests");
   group->group(kCommandsGroup);
   group->require_subcommand(1);
   add_policy_validate(prog, *group);

@@ -352,7 +352,8 @@ TEST_CASE("an unknown or mistyped command is named with the command it resembles
       {{"sigil"},
        "sigil: error: sigil needs a command: key, sign, attest, sign-blob, attest-blob, verify, "
        "verify-attestation, verify-blob, verify-blob-attestation, digest, triangulate, tree, "
-       "download, policy, serve, copy, login, logout, version, man, completion (see sigil --help)\n"},
+       "download, policy, serve, copy, login, logout, version, man, completion (see sigil "
+       "--help)\n"},
       {{"sigil", "key"},
        "sigil: error: sigil key needs a command: generate, public, import, fingerprint (see sigil "
        "key --help)\n"},

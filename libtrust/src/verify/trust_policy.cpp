@@ -438,7 +438,9 @@ std::span<const PolicyKey> TrustPolicy::keys() const {
 std::span<const PolicyRule> TrustPolicy::rules() const {
   return impl_->doc.rules;
 }
-const AdmissionSettings& TrustPolicy::admission() const { return impl_->doc.admission; }
+const AdmissionSettings& TrustPolicy::admission() const {
+  return impl_->doc.admission;
+}
 const PolicyRule* TrustPolicy::default_rule() const {
   return impl_->doc.default_rule ? &*impl_->doc.default_rule : nullptr;
 }
