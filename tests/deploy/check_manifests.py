@@ -574,6 +574,14 @@ def check_rootfs(src, bin_dir, uid):
                "rootfs: /etc/passwd lacks sigil with uid %d" % uid)
         expect(os.path.isfile(os.path.join(root, "etc/ssl/certs/ca-certificates.crt")), "rootfs: no CA certificates")
         inside = ["chroot", "--userspec=%d:%d" % (uid, uid), root, "/usr/bin/sigil-verify"]
+        # A container runtime mounts /proc in the container; do the same (in a mount namespace of
+        # its own, so nothing is left mounted) where unshare can: a sanitizer build needs it.
+        if shutil.which("unshare") and run(["unshare", "--mount", "--propagation", "private", "true"]).returncode == 0:
+            os.mkdir(os.path.join(root, "proc"))
+            inside = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                      'mount -t proc proc "$0/proc" && exec "$@"', root] + inside
+        else:
+            print("note: unshare --mount is not permitted here: the rootfs is run without /proc")
         v = run(inside + ["version"])
         expect(v.returncode == 0 and v.stdout.startswith("sigil-verify "), "sigil-verify version in the rootfs: " + v.stdout + v.stderr)
         key = run("openssl ecparam -genkey -name prime256v1 | openssl ec -pubout", shell=True)
