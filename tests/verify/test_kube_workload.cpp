@@ -446,6 +446,11 @@ TEST_CASE("manifests: anchors, aliases, merge keys and tags are refused where th
   CHECK(refusal_of("apiVersion: v1\nkind: Pod\nmetadata: &m {name: p}\n").message ==
         "m.yaml:3:11: metadata: anchors (&name) are not allowed: write each value where it "
         "applies");
+  CHECK(refusal_of("apiVersion: v1\nkind: &k Pod\n").message ==
+        "m.yaml:2:7: kind: anchors (&name) are not allowed: write each value where it applies");
+  CHECK(refusal_of("apiVersion: v1\nkind: Pod\nmetadata: &m\n").message ==
+        "m.yaml:3:1: metadata: anchors (&name) are not allowed: write each value where it "
+        "applies");
   // yaml-cpp refuses an alias without its anchor itself, and the anchor is refused first.
   CHECK(refusal_of("a: [x]\nb: *x\n").message ==
         "m.yaml:2:4: not valid YAML: the referenced anchor is not defined");
