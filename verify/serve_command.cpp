@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "admission_enforcer.h"
@@ -46,6 +48,36 @@ inline constexpr std::size_t kMaxCacheEntries = 10'000'000;
 inline constexpr std::chrono::milliseconds kWatchInterval{1000};
 // Requests on one kept-alive connection before it is closed (the API server reuses them).
 inline constexpr std::size_t kKeepAliveMaxCount = 100000;
+
+// Before a POST's body is read: a review comes with a Content-Length of at most
+// kMaxAdmissionReviewBytes (as the API server sends it). httplib itself would read and discard an
+// over-long body until the read timeout, and take a chunked one of any length into memory; here
+// both are answered at once (413, 411) and the connection closed.
+httplib::Server::HandlerResponse refuse_unbounded_body(const httplib::Request& req,
+                                                       httplib::Response& res) {
+  if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+  const auto refuse = [&res](int status, const std::string& why) {
+    res.status = status;
+    res.set_header("Connection", "close");
+    res.set_content(why + "\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length")) {
+    return refuse(411, "a review is sent with a Content-Length (and no Transfer-Encoding)");
+  }
+  const std::string length = req.get_header_value("Content-Length");
+  std::uint64_t bytes = 0;
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), bytes);
+  if (ec != std::errc() || end != length.data() + length.size() || length.empty()) {
+    return refuse(400, "Content-Length '" + trust::excerpt(trust::printable(length), 32) +
+                           "' is not a number");
+  }
+  if (bytes > trust::check::kMaxAdmissionReviewBytes) {
+    return refuse(413, "a review of " + std::to_string(bytes) + " bytes is over the limit of " +
+                           std::to_string(trust::check::kMaxAdmissionReviewBytes));
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
+}
 
 struct ServeArgs {
   std::string policy;
@@ -181,9 +213,10 @@ class Server {
     server->set_read_timeout(kRequestArrivalDeadline.count());
     server->set_write_timeout(kRequestArrivalDeadline.count());
     server->set_payload_max_length(trust::check::kMaxAdmissionReviewBytes);
+    server->set_pre_routing_handler(refuse_unbounded_body);
     server->set_tcp_nodelay(true);  // else Nagle and delayed ACKs hold every answer ~40 ms
-    server->set_logger([&watchdog](const httplib::Request& req, const httplib::Response&) {
-      watchdog.response_written(req);
+    server->set_logger([&watchdog](const httplib::Request& req, const httplib::Response& res) {
+      watchdog.response_written(req, res);
     });
     routes(*server, watchdog);
 

@@ -343,8 +343,13 @@ void ConnectionWatchdog::request_started(const httplib::Request& req) {
   if (auto* c = watched_of(req)) c->busy = true;
 }
 
-void ConnectionWatchdog::response_written(const httplib::Request& req) {
+void ConnectionWatchdog::response_written(const httplib::Request& req,
+                                          const httplib::Response& res) {
   if (auto* c = watched_of(req)) {
+    if (res.get_header_value("Connection") == "close") {
+      ::shutdown(c->fd, SHUT_RDWR);  // after what is written: the answer goes out, then FIN
+      return;
+    }
     c->deadline_ns = Impl::now_ns() +
                      std::chrono::duration_cast<std::chrono::nanoseconds>(impl_->deadline).count();
     c->busy = false;

@@ -23,6 +23,7 @@
 namespace httplib {
 class Server;
 struct Request;
+struct Response;
 }  // namespace httplib
 
 namespace sigil::cli {
@@ -71,8 +72,10 @@ class ConnectionWatchdog {
 
   // A handler runs for `req`: its connection is not cut meanwhile.
   void request_started(const httplib::Request& req);
-  // The response to `req` is written: the connection has the deadline again for the next one.
-  void response_written(const httplib::Request& req);
+  // The response to `req` is written: the connection has the deadline again for the next one,
+  // or, when the response says "Connection: close", it is shut down now (httplib would keep it
+  // open for the next request).
+  void response_written(const httplib::Request& req, const httplib::Response& res);
   // Connections open now (tests, metrics).
   std::size_t open_connections() const;
 

@@ -409,27 +409,75 @@ TEST_CASE("serve: healthz, readyz and metrics answer over HTTPS, other paths 404
   }
 }
 
+// What the server answers to a request head sent without its body over a new connection, and
+// what it answers after that to a GET /healthz on the same connection ("" once it has closed it).
+struct HeadAnswer {
+  std::string first;
+  std::string then;
+};
+HeadAnswer answer_to_head(int port, const std::string& head) {
+  auto c = tls_connect(port);
+  REQUIRE(c);
+  const auto send = [&c](const std::string& bytes) {
+    return SSL_write(c->ssl, bytes.data(), static_cast<int>(bytes.size())) ==
+           static_cast<int>(bytes.size());
+  };
+  REQUIRE(send(head));
+  HeadAnswer out;
+  char buf[1024];
+  // The first answer: its head and the Content-Length bytes after it.
+  for (;;) {
+    const auto end = out.first.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      const auto at = out.first.find("Content-Length: ");
+      REQUIRE(at != std::string::npos);
+      if (out.first.size() >= end + 4 + std::stoul(out.first.substr(at + 16))) break;
+    }
+    const int n = SSL_read(c->ssl, buf, sizeof(buf));
+    if (n <= 0) return out;
+    out.first.append(buf, static_cast<std::size_t>(n));
+  }
+  if (!send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) return out;
+  for (int n; (n = SSL_read(c->ssl, buf, sizeof(buf))) > 0;) {
+    out.then.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
 TEST_CASE("serve: a review body over 3 MiB is refused with 413 before it is read", "[cli][serve]") {
   ServeProcess s;
   s.start();
-  // Only the headers are sent: the answer comes without the body.
-  auto c = tls_connect(s.port());
-  REQUIRE(c);
-  const std::string head =
-      "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-      "Content-Length: " +
-      std::to_string((3u << 20) + 1) + "\r\n\r\n";
-  REQUIRE(SSL_write(c->ssl, head.data(), static_cast<int>(head.size())) ==
-          static_cast<int>(head.size()));
-  char buf[1024];
-  const int n = SSL_read(c->ssl, buf, sizeof(buf));
-  REQUIRE(n > 0);
-  CHECK(std::string(buf, static_cast<std::size_t>(n)).starts_with("HTTP/1.1 413 "));
+  // Only the head is sent: the answer comes without the body, and the connection is closed (a
+  // connection kept would answer the GET after it).
+  const std::string post =
+      "POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+  const auto over = answer_to_head(
+      s.port(), post + "Content-Length: " + std::to_string((3u << 20) + 1) + "\r\n\r\n");
+  CHECK(over.first.starts_with("HTTP/1.1 413 "));
+  CHECK(contains(over.first, "\r\nConnection: close\r\n"));
+  CHECK(contains(over.first, "\r\n\r\na review of 3145729 bytes is over the limit of 3145728\n"));
+  CHECK(over.then.empty());
+
+  // Without a length (chunked) the body would have none: refused the same way.
+  const auto chunked = answer_to_head(s.port(), post + "Transfer-Encoding: chunked\r\n\r\n");
+  CHECK(chunked.first.starts_with("HTTP/1.1 411 "));
+  CHECK(chunked.then.empty());
+  const auto no_length = answer_to_head(s.port(), post + "\r\n");
+  CHECK(no_length.first.starts_with("HTTP/1.1 411 "));
+  CHECK(no_length.then.empty());
+  const auto bad_length = answer_to_head(s.port(), post + "Content-Length: 12x\r\n\r\n");
+  CHECK(bad_length.first.starts_with("HTTP/1.1 400 "));
+  CHECK(bad_length.then.empty());
+  // The GET itself is answered on a connection kept alive.
+  const auto kept = answer_to_head(s.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  CHECK(kept.first.starts_with("HTTP/1.1 200 "));
+  CHECK(kept.then.starts_with("HTTP/1.1 200 "));
 
   // A body of exactly 3 MiB is read (and, not being a review, refused as one).
   auto r = s.client()->Post("/validate", std::string(3u << 20, ' '), "application/json");
   REQUIRE(r);
   CHECK(r->status == 400);
+  CHECK(r->body.starts_with("AdmissionReview: "));
 }
 
 TEST_CASE("serve: malformed JSON, a review without uid and the wrong apiVersion are answered 400",
