@@ -6,13 +6,13 @@
 // (serve_metrics.h) and in JSON log lines on stderr. docs/cli.md "sigil serve" is the contract.
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
-#include <iostream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,6 +27,7 @@
 #include "libtrust/core/error.h"
 #include "libtrust/core/text.h"
 #include "libtrust/verify/verdict_cache.h"
+#include "line_writer.h"
 #include "policy_holder.h"
 #include "serve_metrics.h"
 #include "serve_tls.h"
@@ -106,10 +107,14 @@ std::string rfc3339_now() {
   return buf;
 }
 
-std::mutex log_mutex;
+// stderr, written by a thread of its own (line_writer.h): request threads do not queue behind
+// the write. The serve command flushes it before it returns.
+LineWriter& log_writer() {
+  static LineWriter writer(STDERR_FILENO);
+  return writer;
+}
 void write_line(const std::string& line) {
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::cerr << line << "\n" << std::flush;
+  log_writer().write(line);
 }
 
 // {"time":…,"level":…,"msg":…, fields…}: ASCII (non-ASCII escaped), one line.
@@ -422,6 +427,9 @@ void register_serve_commands(Program& prog) {
       "/validate and /mutate, GET /healthz, /readyz and /metrics; the policy and the certificate "
       "pair are read again when they change; runs until SIGTERM",
       [args] {
+        struct FlushLog {
+          ~FlushLog() { log_writer().flush(); }  // before any error is printed after it
+        } flush_log;
         Server server(*args);
         return server.run();
       });
