@@ -51,9 +51,9 @@ inline constexpr std::chrono::milliseconds kWatchInterval{1000};
 inline constexpr std::size_t kKeepAliveMaxCount = 100000;
 
 // Before a POST's body is read: a review comes with a Content-Length of at most
-// kMaxAdmissionReviewBytes (as the API server sends it). httplib itself would read and discard an
-// over-long body until the read timeout, and take a chunked one of any length into memory; here
-// both are answered at once (413, 411) and the connection closed.
+// kMaxAdmissionReviewBytes (as the API server sends it). httplib itself reads and discards an
+// over-long body until its read timeout, and a chunked body has no length to be refused by; here
+// both are answered from the request head (413, 411) and the connection closed.
 httplib::Server::HandlerResponse refuse_unbounded_body(const httplib::Request& req,
                                                        httplib::Response& res) {
   if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
