@@ -19,9 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,6 +34,7 @@
 #include "libtrust/core/text.h"
 #include "libtrust/registry/registry_store.h"
 #include "libtrust/verify/digest_cache.h"
+#include "line_writer.h"
 #include "node_config.h"
 #include "policy_holder.h"
 
@@ -63,11 +62,9 @@ struct AuthzArgs {
   std::string socket_mode = "0600";
 };
 
-std::mutex log_mutex;
-// One line per event on stderr (the journal, under systemd).
+// One line per event on stderr (the journal, under systemd), written as serve's are.
 void log_line(const std::string& line) {
-  std::lock_guard<std::mutex> lock(log_mutex);
-  std::cerr << "sigil-verify docker-authz: " << trust::printable(line) << "\n" << std::flush;
+  stderr_lines().write("sigil-verify docker-authz: " + trust::printable(line));
 }
 
 // The unix socket path a --docker-host names.
@@ -348,7 +345,10 @@ void register_docker_authz_commands(Program& prog) {
       "Serve the Docker Engine authorization plugin: pulls and container creations are judged by "
       "the node's trust policy ($SIGIL_ROOT or /etc/sigil: policy.yaml, cache/, auth.json, "
       "ca.pem); runs until SIGTERM",
-      [args] { return run_docker_authz(*args); });
+      [args] {
+        const FlushStderrLines flushed;
+        return run_docker_authz(*args);
+      });
   cmd->add_option("--socket", args->socket,
                   "The plugin's unix socket; the daemon finds plugin NAME at "
                   "/run/docker/plugins/NAME.sock (--authorization-plugin=NAME)")

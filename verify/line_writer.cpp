@@ -86,4 +86,9 @@ void LineWriter::flush() {
   impl_->drained.wait(lock, [this] { return impl_->pending.empty() && !impl_->writing; });
 }
 
+LineWriter& stderr_lines() {
+  static LineWriter writer(STDERR_FILENO);
+  return writer;
+}
+
 }  // namespace sigil::cli

@@ -32,4 +32,17 @@ class LineWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// The process's stderr, as a LineWriter: the log of the long-running commands (serve,
+// docker-authz). Started at its first line; stopped, everything written, at exit.
+LineWriter& stderr_lines();
+
+// Flushes stderr_lines() when it goes out of scope: a command's lines are out before the error it
+// throws is printed.
+struct FlushStderrLines {
+  FlushStderrLines() = default;
+  FlushStderrLines(const FlushStderrLines&) = delete;
+  FlushStderrLines& operator=(const FlushStderrLines&) = delete;
+  ~FlushStderrLines() { stderr_lines().flush(); }
+};
+
 }  // namespace sigil::cli

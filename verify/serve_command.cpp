@@ -6,7 +6,6 @@
 // (serve_metrics.h) and in JSON log lines on stderr. docs/cli.md "sigil serve" is the contract.
 #include <httplib.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -109,12 +108,8 @@ std::string rfc3339_now() {
 
 // stderr, written by a thread of its own (line_writer.h): request threads do not queue behind
 // the write. The serve command flushes it before it returns.
-LineWriter& log_writer() {
-  static LineWriter writer(STDERR_FILENO);
-  return writer;
-}
 void write_line(const std::string& line) {
-  log_writer().write(line);
+  stderr_lines().write(line);
 }
 
 // {"time":…,"level":…,"msg":…, fields…}: ASCII (non-ASCII escaped), one line.
@@ -427,9 +422,7 @@ void register_serve_commands(Program& prog) {
       "/validate and /mutate, GET /healthz, /readyz and /metrics; the policy and the certificate "
       "pair are read again when they change; runs until SIGTERM",
       [args] {
-        struct FlushLog {
-          ~FlushLog() { log_writer().flush(); }  // before any error is printed after it
-        } flush_log;
+        const FlushStderrLines flushed;
         Server server(*args);
         return server.run();
       });
