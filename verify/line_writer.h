@@ -1,8 +1,9 @@
 #pragma once
 // Log lines from many threads, written to one descriptor by a thread of their own, in order and in
 // batches: a request thread never waits for the write (a pipe the container runtime reads, the
-// journal) and its wake-up of the reader, unless more than kMaxPendingLogBytes are waiting. The
-// lines waiting while one batch is written make the next; an idle server writes each at once.
+// journal) and its wake-up of the reader, unless kMaxPendingLogBytes are waiting besides the batch
+// being written. The lines waiting while one batch is written make the next; an idle server
+// writes each at once.
 // What was written before flush() returns, or the destructor, is out.
 
 #include <cstddef>

@@ -116,7 +116,9 @@ TEST_CASE("line writer: with nothing read, a full queue holds its writers, and n
   Pipe p;
   LineWriter w(p.write_end);
   const std::string line(1u << 16, 'y');
-  const std::size_t total = kMaxPendingLogBytes / line.size() + 8;
+  // More than can be held: the pipe (64 KiB), the batch being written (up to the cap) and the
+  // queue (the cap).
+  const std::size_t total = 2 * (kMaxPendingLogBytes / line.size()) + 16;
   std::atomic<std::size_t> written{0};
   std::thread writer([&] {
     for (std::size_t i = 0; i < total; ++i) {
@@ -124,8 +126,8 @@ TEST_CASE("line writer: with nothing read, a full queue holds its writers, and n
       ++written;
     }
   });
-  // Nothing reads the pipe: it fills (64 KiB), then the queue, which holds the writer. (Without
-  // the cap all of them would be queued within milliseconds.)
+  // Nothing reads the pipe: it fills, the batch being written stays, then the queue fills, which
+  // holds the writer. (Without the cap all of them would be queued within milliseconds.)
   for (int i = 0; i < 50 && written < total; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
