@@ -3,7 +3,8 @@
 // (serve_tls.h: the certificate pair, reloaded; hostile clients bounded), keeps the policy
 // (policy_holder.h: a refused replacement keeps the last good one), enforces it with an
 // in-memory verdict cache and a deadline per review, and reports on /healthz, /readyz, /metrics
-// (serve_metrics.h) and in JSON log lines on stderr. docs/cli.md "sigil serve" is the contract.
+// (serve_metrics.h) and in JSON log lines on stderr (line_writer.h). docs/cli.md "sigil serve" is
+// the contract.
 #include <httplib.h>
 #include <signal.h>
 
@@ -24,6 +25,7 @@
 #include "commands.h"
 #include "libtrust/check/admission.h"
 #include "libtrust/core/error.h"
+#include "libtrust/core/limits.h"
 #include "libtrust/core/text.h"
 #include "libtrust/verify/verdict_cache.h"
 #include "line_writer.h"
@@ -72,9 +74,11 @@ httplib::Server::HandlerResponse refuse_unbounded_body(const httplib::Request& r
     return refuse(400, "Content-Length '" + trust::excerpt(trust::printable(length), 32) +
                            "' is not a number");
   }
-  if (bytes > trust::check::kMaxAdmissionReviewBytes) {
-    return refuse(413, "a review of " + std::to_string(bytes) + " bytes is over the limit of " +
-                           std::to_string(trust::check::kMaxAdmissionReviewBytes));
+  try {
+    trust::limits::check(bytes, trust::check::kMaxAdmissionReviewBytes, "AdmissionReview",
+                         "bytes");  // the message admit() gives a body over the cap
+  } catch (const trust::LimitError& e) {
+    return refuse(413, e.what());
   }
   return httplib::Server::HandlerResponse::Unhandled;
 }
@@ -106,17 +110,11 @@ std::string rfc3339_now() {
   return buf;
 }
 
-// stderr, written by a thread of its own (line_writer.h): request threads do not queue behind
-// the write. The serve command flushes it before it returns.
-void write_line(const std::string& line) {
-  stderr_lines().write(line);
-}
-
 // {"time":…,"level":…,"msg":…, fields…}: ASCII (non-ASCII escaped), one line.
 void log_event(const char* level, const char* msg, json fields = json::object()) {
   json line = {{"time", rfc3339_now()}, {"level", level}, {"msg", msg}};
   for (auto& [k, v] : fields.items()) line[k] = v;
-  write_line(line.dump(-1, ' ', true, json::error_handler_t::replace));
+  stderr_lines().write(line.dump(-1, ' ', true, json::error_handler_t::replace));
 }
 
 // The decision's own line with the time, the endpoint and the latency put first.
@@ -129,7 +127,7 @@ void log_decision(const trust::check::AdmissionDecision& d, const char* endpoint
     line.pop_back();
     line += "," + own.substr(1);
   }
-  write_line(line);
+  stderr_lines().write(line);
 }
 
 // "HOST:PORT" or "[V6]:PORT".

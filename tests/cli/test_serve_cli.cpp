@@ -455,7 +455,8 @@ TEST_CASE("serve: a review body over 3 MiB is refused with 413 before it is read
       s.port(), post + "Content-Length: " + std::to_string((3u << 20) + 1) + "\r\n\r\n");
   CHECK(over.first.starts_with("HTTP/1.1 413 "));
   CHECK(contains(over.first, "\r\nConnection: close\r\n"));
-  CHECK(contains(over.first, "\r\n\r\na review of 3145729 bytes is over the limit of 3145728\n"));
+  CHECK(contains(over.first,
+                 "\r\n\r\nAdmissionReview: 3145729 bytes is over the limit of 3145728\n"));
   CHECK(over.then.empty());
 
   // Without a length (chunked) the body would have none: refused the same way.
